@@ -1,0 +1,66 @@
+# The README's two commands: `make run` (set up and serve) and `make test` (set up and test).
+# Every target sets up what it needs, so each works on a fresh clone.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+MANAGE := $(BIN)/python manage.py
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test test-only lint format check-migrations clean
+
+help:
+	@echo "make run     set up (venv, database, reference content, static files) and serve on $(HOST):$(PORT)"
+	@echo "make test    set up the test tools and run the whole suite"
+	@echo "make lint    ruff check and ruff format --check"
+	@echo "make format  format the code with ruff"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamp files: pip runs again only when a requirements file changes.
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime-installed
+
+# A random secret for this machine only; var/ is never committed.
+var/secret_key: | $(BIN)/python
+	@mkdir -p var
+	@umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
+setup: $(VENV)/.runtime-installed var/secret_key
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_reference_data
+	$(MANAGE) collectstatic --noinput --verbosity 0
+
+run: setup
+	PORT=$(PORT) HOST=$(HOST) $(BIN)/gunicorn --config gunicorn.conf.py
+
+test: $(VENV)/.dev-installed var/secret_key
+	$(BIN)/pytest
+
+# The suite without the set-up step, for CI's second database run.
+test-only:
+	$(BIN)/pytest
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check-migrations: $(VENV)/.runtime-installed var/secret_key
+	$(MANAGE) makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

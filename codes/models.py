@@ -1,0 +1,695 @@
+"""The reference content: CPT codes and the vocabulary that describes them.
+
+Every table a fixture seeds has a natural key, so fixture rows are matched by meaning
+(a code, a slug, a modifier) and never by a numeric id that an editor's row may already hold.
+Invariants are database constraints; visibility lives in `CodeProcedureQuerySet.published()`.
+"""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length, Substr
+from django.db.models.lookups import Exact, In, Range
+from django.urls import reverse
+
+CODE_FORMAT = r"^[0-9]{4}[0-9FTU]$"
+CODE_FORMAT_HELP = "Five characters: five digits (64868), or four digits then F, T or U (0001F)."
+code_format_validator = RegexValidator(
+    CODE_FORMAT, "A CPT code is five digits, or four digits followed by F, T or U."
+)
+
+# The same rule as CODE_FORMAT, written with portable lookups so the constraint works on
+# SQLite and PostgreSQL alike (SQLite has no REGEXP unless the client registers one).
+CODE_FORMAT_CONDITION = (
+    Exact(Length("code"), 5)
+    & Range(Substr("code", 1, 1), ("0", "9"))
+    & Range(Substr("code", 2, 1), ("0", "9"))
+    & Range(Substr("code", 3, 1), ("0", "9"))
+    & Range(Substr("code", 4, 1), ("0", "9"))
+    & In(Substr("code", 5, 1), list("0123456789FTU"))
+)
+
+
+class SlugNaturalKeyManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class CodeNaturalKeyManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class Source(models.Model):
+    """A published citation that one or more facts on the site rest on."""
+
+    slug = models.SlugField(
+        unique=True, help_text="Short stable identifier, e.g. cms-pos-code-set."
+    )
+    title = models.CharField(max_length=300)
+    publisher = models.CharField(max_length=200, blank=True)
+    url = models.URLField("address", max_length=500, blank=True)
+    accessed_on = models.DateField(null=True, blank=True, help_text="When we last read it.")
+    supports = models.TextField(
+        blank=True,
+        help_text="Which facts this source supports, in a sentence or two.",
+    )
+    is_third_party = models.BooleanField(
+        default=False,
+        help_text="Tick for a commercial or secondary reference rather than CMS, the AMA "
+        "or a peer-reviewed source. Facts resting only on such a source are shown as "
+        "needing verification.",
+    )
+
+    objects = SlugNaturalKeyManager()
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Section(models.Model):
+    """A level of the CPT hierarchy, e.g. Surgery > Nervous System > ... > Neurorrhaphy."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    range_start = models.CharField(
+        max_length=5, validators=[code_format_validator], help_text=CODE_FORMAT_HELP
+    )
+    range_end = models.CharField(
+        max_length=5, validators=[code_format_validator], help_text=CODE_FORMAT_HELP
+    )
+    name_verified = models.BooleanField(
+        default=False,
+        help_text="Tick only when the section's name was checked in a published source.",
+    )
+    range_verified = models.BooleanField(
+        default=False,
+        help_text="Tick only when the code range was checked in a published source.",
+    )
+    description = models.TextField(blank=True)
+
+    objects = SlugNaturalKeyManager()
+
+    class Meta:
+        ordering = ["range_start", "-range_end"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(range_start__lte=models.F("range_end")),
+                name="section_range_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.range_start}–{self.range_end})"
+
+    def get_absolute_url(self):
+        return reverse("codes:section-detail", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def contains(self, code):
+        return self.range_start <= code <= self.range_end
+
+
+class Modifier(models.Model):
+    """A two-character CPT or HCPCS modifier appended to a code."""
+
+    code = models.CharField(
+        max_length=2,
+        unique=True,
+        validators=[RegexValidator(r"^[0-9A-Z]{2}$", "Two digits or capital letters.")],
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(
+        blank=True, help_text="What the modifier tells the payer, in plain words."
+    )
+
+    objects = CodeNaturalKeyManager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Exact(Length("code"), 2), name="modifier_code_two_characters"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} – {self.name}"
+
+    def get_absolute_url(self):
+        return reverse("codes:modifier-detail", args=[self.code])
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class Specialty(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(unique=True)
+    description = models.TextField(blank=True)
+
+    objects = SlugNaturalKeyManager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "specialties"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("codes:specialty-detail", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Nerve(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(unique=True)
+    cranial_nerve_number = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="1 to 12 for a cranial nerve; leave empty for any other nerve.",
+    )
+    aliases = models.TextField(
+        blank=True,
+        help_text="Other words people type for this nerve, one per line "
+        "(CN XII, cranial nerve 12, tongue nerve). Search uses them.",
+    )
+    description = models.TextField(blank=True)
+
+    objects = SlugNaturalKeyManager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cranial_nerve_number__isnull=True)
+                | Q(cranial_nerve_number__gte=1, cranial_nerve_number__lte=12),
+                name="nerve_cranial_number_1_to_12",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("codes:nerve-detail", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
+
+    @property
+    def alias_list(self):
+        return [line.strip() for line in self.aliases.splitlines() if line.strip()]
+
+    @property
+    def cranial_nerve_roman(self):
+        if self.cranial_nerve_number is None:
+            return ""
+        numerals = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
+        return f"CN {numerals[self.cranial_nerve_number - 1]}"
+
+
+class PlaceOfService(models.Model):
+    """A CMS place-of-service code (two digits) such as 21, inpatient hospital."""
+
+    code = models.CharField(
+        max_length=2,
+        unique=True,
+        validators=[RegexValidator(r"^[0-9]{2}$", "Two digits, e.g. 21.")],
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+
+    objects = CodeNaturalKeyManager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "place of service"
+        verbose_name_plural = "places of service"
+
+    def __str__(self):
+        return f"{self.code} – {self.name}"
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class CodeStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    DELETED = "deleted", "Deleted"
+
+
+class EditorialState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    PUBLISHED = "published", "Published"
+
+
+class InpatientOnly(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Not yet verified"
+
+
+class GlobalPeriod(models.TextChoices):
+    UNKNOWN = "", "Not yet verified"
+    DAYS_0 = "000", "000 (0 days)"
+    DAYS_10 = "010", "010 (10 days)"
+    DAYS_90 = "090", "090 (90 days)"
+    MMM = "MMM", "MMM (maternity)"
+    XXX = "XXX", "XXX (concept does not apply)"
+    YYY = "YYY", "YYY (set by the carrier)"
+    ZZZ = "ZZZ", "ZZZ (add-on, within another service's global period)"
+
+
+class CodeProcedureQuerySet(models.QuerySet):
+    def published(self):
+        """Return the codes the public may see."""
+        return self.filter(editorial_state=EditorialState.PUBLISHED)
+
+    def visible_to(self, user):
+        """Return what a user may read: editors also see drafts and codes in review."""
+        if user.is_active and user.is_staff and user.has_perm("codes.view_codeprocedure"):
+            return self.all()
+        return self.published()
+
+    def for_list(self):
+        """Load what a list row shows: the code, its title, its badges, its section."""
+        return self.select_related("section").only(
+            "code",
+            "title",
+            "status",
+            "is_add_on",
+            "inpatient_only",
+            "editorial_state",
+            "section__name",
+            "section__slug",
+            "section__range_start",
+            "section__range_end",
+        )
+
+    def for_detail_page(self):
+        """Load everything the code page shows, in a fixed number of queries."""
+        return self.select_related(
+            "section",
+            "replaced_by",
+            "inpatient_only_source",
+            "work_rvu_source",
+            "reviewed_by",
+        ).prefetch_related(
+            "examples",
+            models.Prefetch(
+                "code_modifiers",
+                queryset=CodeModifier.objects.select_related("modifier"),
+            ),
+            "specialties",
+            "places_of_service",
+            "nerves",
+            "sources",
+            models.Prefetch(
+                "relations",
+                queryset=CodeRelation.objects.select_related("to_code").filter(
+                    to_code__editorial_state=EditorialState.PUBLISHED
+                ),
+            ),
+            models.Prefetch(
+                "incoming_relations",
+                queryset=CodeRelation.objects.select_related("from_code").filter(
+                    from_code__editorial_state=EditorialState.PUBLISHED
+                ),
+            ),
+        )
+
+
+class CodeProcedureManager(models.Manager.from_queryset(CodeProcedureQuerySet)):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class CodeProcedure(models.Model):
+    """One CPT code and everything a coder needs to know about it."""
+
+    code = models.CharField(
+        max_length=5,
+        unique=True,
+        validators=[code_format_validator],
+        help_text=CODE_FORMAT_HELP,
+    )
+    status = models.CharField(max_length=10, choices=CodeStatus.choices, default=CodeStatus.ACTIVE)
+    effective_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When the code took effect. Leave empty if no source states it.",
+    )
+    deleted_date = models.DateField(
+        null=True, blank=True, help_text="Only for a deleted code: when it was deleted."
+    )
+    replaced_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replaces",
+        help_text="Only for a deleted code: the code to report instead.",
+    )
+    editorial_state = models.CharField(
+        max_length=10,
+        choices=EditorialState.choices,
+        default=EditorialState.DRAFT,
+        db_index=True,
+    )
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="codes")
+    title = models.CharField(
+        max_length=200,
+        help_text="Our own short title. Never paste the AMA descriptor here.",
+    )
+    summary = models.TextField(help_text="One or two sentences a coder reads first. Our own words.")
+    plain_language = models.TextField(
+        "in plain words",
+        blank=True,
+        help_text="The procedure explained for someone without clinical training. Markdown.",
+    )
+    procedure_description = models.TextField(
+        blank=True, help_text="What the surgeon does, step by step. Markdown."
+    )
+    medical_necessity = models.TextField(
+        blank=True, help_text="When the procedure is justified. Markdown."
+    )
+    documentation = models.TextField(
+        "documentation requirements",
+        blank=True,
+        help_text="What the record must show to support the code. Markdown.",
+    )
+    coding_notes = models.TextField(
+        blank=True,
+        help_text="Guidance for coders: neighbouring codes, bundling, pitfalls. Markdown.",
+    )
+    is_add_on = models.BooleanField(
+        "add-on code",
+        default=False,
+        help_text="Tick for a code reported only in addition to a primary procedure.",
+    )
+    global_period = models.CharField(
+        max_length=3,
+        choices=GlobalPeriod.choices,
+        blank=True,
+        default=GlobalPeriod.UNKNOWN,
+        help_text="CMS global surgery days. Leave empty until checked in the fee schedule.",
+    )
+    work_rvu = models.DecimalField(
+        "work RVU",
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Medicare work relative value units, for the year below.",
+    )
+    work_rvu_year = models.PositiveSmallIntegerField("work RVU year", null=True, blank=True)
+    work_rvu_source = models.ForeignKey(
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    inpatient_only = models.CharField(
+        "CMS inpatient-only",
+        max_length=10,
+        choices=InpatientOnly.choices,
+        default=InpatientOnly.UNKNOWN,
+        help_text="Medicare's inpatient-only list (OPPS Addendum E). "
+        "Leave as not yet verified unless a source says so.",
+    )
+    inpatient_only_as_of = models.DateField("inpatient-only as of", null=True, blank=True)
+    inpatient_only_source = models.ForeignKey(
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    inpatient_only_verified = models.BooleanField(
+        default=False,
+        help_text="Tick only after checking the status against CMS's own Addendum E.",
+    )
+    inpatient_only_note = models.TextField(blank=True)
+    specialties_note = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Say here when the specialties are an editorial judgement "
+        "rather than stated by a source.",
+    )
+    places_of_service_note = models.TextField(blank=True)
+    official_descriptor = models.TextField(
+        "official AMA descriptor",
+        blank=True,
+        help_text="AMA copyright. Leave empty unless this deployment holds a CPT licence.",
+    )
+    specialties = models.ManyToManyField(Specialty, blank=True, related_name="codes")
+    places_of_service = models.ManyToManyField(PlaceOfService, blank=True, related_name="codes")
+    nerves = models.ManyToManyField(Nerve, blank=True, related_name="codes")
+    sources = models.ManyToManyField(Source, blank=True, related_name="codes")
+    last_reviewed_on = models.DateField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = CodeProcedureManager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "CPT code"
+        verbose_name_plural = "CPT codes"
+        constraints = [
+            models.CheckConstraint(
+                condition=CODE_FORMAT_CONDITION, name="codeprocedure_code_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=CodeStatus.DELETED)
+                | Q(deleted_date__isnull=True, replaced_by__isnull=True),
+                name="codeprocedure_only_deleted_has_deletion",
+            ),
+            models.CheckConstraint(
+                condition=Q(deleted_date__isnull=True)
+                | Q(effective_date__isnull=True)
+                | Q(deleted_date__gte=models.F("effective_date")),
+                name="codeprocedure_deleted_after_effective",
+            ),
+            models.CheckConstraint(
+                condition=Q(inpatient_only=InpatientOnly.UNKNOWN)
+                | Q(inpatient_only_as_of__isnull=False),
+                name="codeprocedure_inpatient_status_dated",
+            ),
+            models.CheckConstraint(
+                condition=~Q(replaced_by=models.F("pk")),
+                name="codeprocedure_not_replaced_by_itself",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("codes:code-detail", args=[self.code])
+
+    def natural_key(self):
+        return (self.code,)
+
+    @property
+    def is_published(self):
+        return self.editorial_state == EditorialState.PUBLISHED
+
+    @property
+    def is_deleted(self):
+        return self.status == CodeStatus.DELETED
+
+    @property
+    def inpatient_only_needs_verification(self):
+        return self.inpatient_only == InpatientOnly.UNKNOWN or not (self.inpatient_only_verified)
+
+
+class ClinicalExampleManager(models.Manager):
+    def get_by_natural_key(self, code, position):
+        return self.get(code__code=code, position=position)
+
+
+class ClinicalExample(models.Model):
+    """A short scenario in which the code would be reported."""
+
+    code = models.ForeignKey(CodeProcedure, on_delete=models.CASCADE, related_name="examples")
+    position = models.PositiveSmallIntegerField(
+        default=1, help_text="Order on the page; 1 comes first."
+    )
+    title = models.CharField(max_length=200)
+    text = models.TextField(help_text="The scenario, in our own words. Markdown.")
+
+    objects = ClinicalExampleManager()
+
+    class Meta:
+        ordering = ["code", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "position"], name="clinicalexample_unique_position"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code.code} example {self.position}: {self.title}"
+
+    def natural_key(self):
+        return (*self.code.natural_key(), self.position)
+
+    natural_key.dependencies = ["codes.codeprocedure"]
+
+
+class CodeModifierManager(models.Manager):
+    def get_by_natural_key(self, code, modifier):
+        return self.get(code__code=code, modifier__code=modifier)
+
+
+class CodeModifier(models.Model):
+    """A modifier that may apply to a code, and why."""
+
+    code = models.ForeignKey(CodeProcedure, on_delete=models.CASCADE, related_name="code_modifiers")
+    modifier = models.ForeignKey(Modifier, on_delete=models.PROTECT, related_name="code_modifiers")
+    note = models.TextField(
+        help_text="When and why this modifier applies to this code, in a sentence or two."
+    )
+
+    objects = CodeModifierManager()
+
+    class Meta:
+        ordering = ["code", "modifier"]
+        verbose_name = "modifier for a code"
+        verbose_name_plural = "modifiers for a code"
+        constraints = [
+            models.UniqueConstraint(fields=["code", "modifier"], name="codemodifier_unique_pair"),
+        ]
+
+    def __str__(self):
+        return f"{self.code.code}-{self.modifier.code}"
+
+    def natural_key(self):
+        return (self.code.code, self.modifier.code)
+
+    natural_key.dependencies = ["codes.codeprocedure", "codes.modifier"]
+
+
+class RelationType(models.TextChoices):
+    ADD_ON_TO = "add_on_to", "Add-on to"
+    ALTERNATIVE = "alternative", "Alternative to"
+    SEE_ALSO = "see_also", "See also"
+
+
+class CodeRelationManager(models.Manager):
+    def get_by_natural_key(self, from_code, to_code, relation_type):
+        return self.get(
+            from_code__code=from_code,
+            to_code__code=to_code,
+            relation_type=relation_type,
+        )
+
+
+class CodeRelation(models.Model):
+    """A typed link from one code to another ("64872 is an add-on to 64864")."""
+
+    from_code = models.ForeignKey(CodeProcedure, on_delete=models.CASCADE, related_name="relations")
+    to_code = models.ForeignKey(
+        CodeProcedure, on_delete=models.CASCADE, related_name="incoming_relations"
+    )
+    relation_type = models.CharField(max_length=20, choices=RelationType.choices)
+    note = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why a coder would weigh the other code, in one sentence.",
+    )
+    is_verified = models.BooleanField(
+        default=False,
+        help_text="Tick only when a published source confirms this pairing.",
+    )
+
+    objects = CodeRelationManager()
+
+    class Meta:
+        ordering = ["from_code", "relation_type", "to_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_code", "to_code", "relation_type"],
+                name="coderelation_unique_link",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_code=models.F("to_code")),
+                name="coderelation_not_to_itself",
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.from_code.code} {self.get_relation_type_display().lower()} {self.to_code.code}"
+        )
+
+    def natural_key(self):
+        return (self.from_code.code, self.to_code.code, self.relation_type)
+
+    natural_key.dependencies = ["codes.codeprocedure"]
+
+
+class SeededRecord(models.Model):
+    """A fixture row the loader has created once.
+
+    The loader never creates a row twice, so a row an editor deleted on purpose stays
+    deleted when set-up runs again.
+    """
+
+    model_label = models.CharField(max_length=100)
+    natural_key = models.CharField(max_length=300)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model_label", "natural_key"], name="seededrecord_unique_key"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.model_label} {self.natural_key}"

@@ -1,0 +1,220 @@
+"""Public pages. Each view reads through `CodeProcedure.objects.visible_to()`, so the public
+sees published content only and logged-in editors also see drafts (with a banner)."""
+
+import re
+
+from django.db import DatabaseError, connection
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from codes.models import (
+    CODE_FORMAT,
+    CodeModifier,
+    CodeProcedure,
+    EditorialState,
+    Modifier,
+    Nerve,
+    Section,
+    Specialty,
+)
+
+NEAREST_CODES_SHOWN = 3
+
+
+def visible_codes(request):
+    return CodeProcedure.objects.visible_to(request.user)
+
+
+def published_count(relation="codes"):
+    """Count a vocabulary row's published codes, inside one grouped query."""
+    return Count(
+        relation,
+        filter=Q(**{f"{relation}__editorial_state": EditorialState.PUBLISHED}),
+        distinct=True,
+    )
+
+
+@require_safe
+def home(request):
+    sections = Section.objects.annotate(code_count=published_count())
+    context = {
+        "section_tree": section_tree(sections),
+        "specialties": Specialty.objects.annotate(code_count=published_count()),
+        "nerves": Nerve.objects.annotate(code_count=published_count()),
+        "modifiers": Modifier.objects.annotate(code_count=published_count("code_modifiers__code")),
+        "recently_updated": visible_codes(request).for_list().order_by("-updated_at")[:8],
+    }
+    return render(request, "codes/home.html", context)
+
+
+@require_safe
+def code_list(request):
+    codes = visible_codes(request).for_list().order_by("code")
+    sections = Section.objects.all()
+    return render(
+        request,
+        "codes/code_list.html",
+        {"codes": codes, "breadcrumbs_by_section": breadcrumbs_by_section(sections)},
+    )
+
+
+@require_safe
+def code_detail(request, code):
+    if not re.fullmatch(CODE_FORMAT, code):
+        raise Http404(f"“{code}” is not a CPT code: codes are five characters.")
+    codes = visible_codes(request)
+    procedure = codes.for_detail_page().filter(code=code).first()
+    if procedure is None:
+        return render(
+            request,
+            "codes/code_not_found.html",
+            {"code": code, "nearest": nearest_codes(codes, code)},
+            status=404,
+        )
+    sections = Section.objects.all()
+    context = {
+        "procedure": procedure,
+        "breadcrumbs": breadcrumbs_by_section(sections)[procedure.section_id],
+        "previous_code": codes.filter(code__lt=code)
+        .order_by("-code")
+        .only("code", "title")
+        .first(),
+        "next_code": codes.filter(code__gt=code).order_by("code").only("code", "title").first(),
+    }
+    return render(request, "codes/code_detail.html", context)
+
+
+def nearest_codes(codes, code):
+    """Return the visible codes just below and just above a code that does not exist."""
+    below = codes.for_list().filter(code__lt=code).order_by("-code")
+    above = codes.for_list().filter(code__gt=code).order_by("code")
+    return [*reversed(below[:NEAREST_CODES_SHOWN]), *above[:NEAREST_CODES_SHOWN]]
+
+
+def breadcrumbs_by_section(sections):
+    """Map each section's id to its path from the top of the hierarchy.
+
+    The hierarchy is a handful of rows, so one query and a walk in Python beat a join
+    per level.
+    """
+    by_id = {section.pk: section for section in sections}
+    paths = {}
+    for section in by_id.values():
+        path, current = [], section
+        while current is not None and len(path) <= len(by_id):
+            path.append(current)
+            current = by_id.get(current.parent_id)
+        paths[section.pk] = list(reversed(path))
+    return paths
+
+
+def section_tree(sections):
+    """Return (section, depth) pairs in hierarchy order, for an indented list."""
+    children = {}
+    for section in sections:
+        children.setdefault(section.parent_id, []).append(section)
+    ordered = []
+
+    def walk(parent_id, depth):
+        for section in children.get(parent_id, []):
+            ordered.append((section, depth))
+            walk(section.pk, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+@require_safe
+def section_list(request):
+    sections = Section.objects.annotate(code_count=published_count())
+    return render(request, "codes/section_list.html", {"section_tree": section_tree(sections)})
+
+
+@require_safe
+def section_detail(request, slug):
+    sections = list(Section.objects.all())
+    section = next((s for s in sections if s.slug == slug), None)
+    if section is None:
+        raise Http404("No such section.")
+    codes = (
+        visible_codes(request)
+        .for_list()
+        .filter(code__gte=section.range_start, code__lte=section.range_end)
+        .order_by("code")
+    )
+    context = {
+        "section": section,
+        "breadcrumbs": breadcrumbs_by_section(sections)[section.pk],
+        "subsections": [s for s in sections if s.parent_id == section.pk],
+        "codes": codes,
+    }
+    return render(request, "codes/section_detail.html", context)
+
+
+@require_safe
+def specialty_list(request):
+    specialties = Specialty.objects.annotate(code_count=published_count())
+    return render(request, "codes/specialty_list.html", {"specialties": specialties})
+
+
+@require_safe
+def specialty_detail(request, slug):
+    specialty = get_object_or_404(Specialty, slug=slug)
+    codes = visible_codes(request).for_list().filter(specialties=specialty)
+    return render(
+        request,
+        "codes/specialty_detail.html",
+        {"specialty": specialty, "codes": codes},
+    )
+
+
+@require_safe
+def nerve_list(request):
+    nerves = Nerve.objects.annotate(code_count=published_count())
+    return render(request, "codes/nerve_list.html", {"nerves": nerves})
+
+
+@require_safe
+def nerve_detail(request, slug):
+    nerve = get_object_or_404(Nerve, slug=slug)
+    codes = visible_codes(request).for_list().filter(nerves=nerve)
+    return render(request, "codes/nerve_detail.html", {"nerve": nerve, "codes": codes})
+
+
+@require_safe
+def modifier_list(request):
+    modifiers = Modifier.objects.annotate(code_count=published_count("code_modifiers__code"))
+    return render(request, "codes/modifier_list.html", {"modifiers": modifiers})
+
+
+@require_safe
+def modifier_detail(request, code):
+    modifier = get_object_or_404(
+        Modifier.objects.prefetch_related(
+            Prefetch(
+                "code_modifiers",
+                queryset=CodeModifier.objects.filter(
+                    code__in=visible_codes(request)
+                ).select_related("code"),
+                to_attr="visible_code_modifiers",
+            )
+        ),
+        code=code.upper(),
+    )
+    return render(request, "codes/modifier_detail.html", {"modifier": modifier})
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    """Report whether the database answers; 503 when it does not, for load balancers."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})

@@ -1,0 +1,22 @@
+"""gunicorn settings: threaded workers sized from the machine, logs to stdout.
+
+Every value can be overridden with gunicorn's own GUNICORN_CMD_ARGS or the variables below.
+"""
+
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+worker_class = "gthread"
+# Pages are short database reads: a few processes with a few threads each keep both
+# cores busy without the memory of one process per request.
+workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+max_requests = 5000
+max_requests_jitter = 500
+accesslog = "-"
+errorlog = "-"
+wsgi_app = "cptsite.wsgi:application"

@@ -1,0 +1,36 @@
+import pytest
+from django.core.management import call_command
+
+from codes.models import CodeProcedure, EditorialState, Section
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the real reference content once; each test runs in a transaction over it."""
+    with django_db_blocker.unblock():
+        call_command("load_reference_data", verbosity=0)
+
+
+@pytest.fixture
+def draft_code(db):
+    """A code an editor is still writing: never public."""
+    return CodeProcedure.objects.create(
+        code="64999",
+        title="Unlisted draft procedure on a nerve",
+        summary="Draft summary nobody outside the editors may read.",
+        section=Section.objects.get(slug="extracranial-peripheral-autonomic-nerves"),
+        editorial_state=EditorialState.DRAFT,
+    )
+
+
+@pytest.fixture
+def editor_client(client, django_user_model):
+    """A logged-in staff member who may view content in the admin."""
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user(
+        "editor", password="a-long-test-password", is_staff=True
+    )
+    user.user_permissions.add(Permission.objects.get(codename="view_codeprocedure"))
+    client.force_login(user)
+    return client

@@ -1,0 +1,266 @@
+import re
+
+import pytest
+
+from codes.models import (
+    CodeProcedure,
+    EditorialState,
+    Modifier,
+    Nerve,
+    Section,
+    Specialty,
+)
+
+pytestmark = pytest.mark.django_db
+
+CODE_PAGE_SECTIONS_IN_ORDER = [
+    'id="summary"',
+    'id="plain-language"',
+    'id="procedure"',
+    'id="examples"',
+    'id="modifiers"',
+    'id="medical-necessity"',
+    'id="documentation"',
+    'id="coding-notes"',
+    'id="specialties"',
+    'id="place-of-service"',
+    'id="nerves"',
+    'id="related"',
+    'id="sources"',
+    "Last reviewed",
+    "American Medical Association",
+]
+
+
+def body(response):
+    return response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/codes/",
+        "/sections/",
+        "/sections/neurorrhaphy/",
+        "/specialties/",
+        "/specialties/otolaryngology/",
+        "/nerves/",
+        "/nerves/hypoglossal-nerve/",
+        "/modifiers/",
+        "/modifiers/22/",
+        "/codes/64868/",
+        "/healthz",
+    ],
+)
+def test_every_public_url_answers(client, url):
+    assert client.get(url).status_code == 200
+
+
+def test_every_fixture_code_renders_its_page(client):
+    codes = list(CodeProcedure.objects.published().values_list("code", flat=True))
+    assert len(codes) == 38
+    for code in codes:
+        response = client.get(f"/codes/{code}/")
+        assert response.status_code == 200, code
+        assert code in body(response)
+
+
+def test_code_page_shows_every_section_in_the_agreed_order(client):
+    html = body(client.get("/codes/64866/"))
+    positions = [html.find(marker) for marker in CODE_PAGE_SECTIONS_IN_ORDER]
+    assert -1 not in positions, dict(zip(CODE_PAGE_SECTIONS_IN_ORDER, positions, strict=True))
+    assert positions == sorted(positions)
+
+
+def test_code_page_shows_the_breadcrumb_of_the_hierarchy(client):
+    html = body(client.get("/codes/64868/"))
+    crumbs = re.search(r'<nav class="breadcrumbs".*?</nav>', html, re.S).group(0)
+    for name in ["Surgery", "Nervous System", "Neurorrhaphy"]:
+        assert name in crumbs
+    assert crumbs.index("Surgery") < crumbs.index("Nervous System")
+
+
+def test_code_page_links_previous_and_next_codes(client):
+    html = body(client.get("/codes/64866/"))
+    assert 'rel="prev" href="/codes/64865/"' in html
+    assert 'rel="next" href="/codes/64868/"' in html
+
+
+def test_unknown_facts_are_shown_as_not_yet_verified(client):
+    html = body(client.get("/codes/64868/"))
+    inpatient = html[html.index('class="inpatient-only"') :]
+    assert inpatient.index("Not yet verified") < 300
+
+
+def test_third_party_inpatient_status_is_shown_with_its_date_and_a_caveat(client):
+    html = body(client.get("/codes/64866/"))
+    inpatient = html[html.index('class="inpatient-only"') :][:1500]
+    assert "1 December 2024" in inpatient
+    assert "Not yet verified" in inpatient
+
+
+def test_code_page_lists_related_codes_with_their_relation(client):
+    html = body(client.get("/codes/64866/"))
+    related = html[html.index('id="related"') :]
+    assert "Alternative to" in related and "/codes/64868/" in related
+
+
+def test_primary_code_page_lists_its_add_on_codes(client):
+    html = body(client.get("/codes/64831/"))
+    assert "/codes/64832/" in html[html.index('id="related"') :]
+
+
+def test_code_page_carries_the_ama_notice(client):
+    assert "CPT copyright" in body(client.get("/codes/64864/"))
+
+
+def test_lower_case_code_in_the_address_finds_the_code(client):
+    assert client.get("/codes/0001f/").status_code == 404  # well-formed, not in our set
+    assert client.get("/codes/64868/").status_code == 200
+
+
+def test_unknown_but_well_formed_code_offers_the_nearest_codes(client):
+    response = client.get("/codes/64867/")
+    assert response.status_code == 404
+    html = body(response)
+    assert "/codes/64866/" in html and "/codes/64868/" in html
+
+
+@pytest.mark.parametrize("code", ["6486", "648688", "ABCDE", "6486X", "0"])
+def test_malformed_code_is_not_found(client, code):
+    assert client.get(f"/codes/{code}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/sections/nope/", "/specialties/nope/", "/nerves/nope/", "/modifiers/ZZ/"],
+)
+def test_unknown_browse_pages_are_not_found(client, url):
+    assert client.get(url).status_code == 404
+
+
+def test_draft_code_is_hidden_from_the_public(client, draft_code):
+    assert client.get(draft_code.get_absolute_url()).status_code == 404
+    assert draft_code.code not in body(client.get("/codes/"))
+
+
+def test_editor_sees_a_draft_with_a_banner(editor_client, draft_code):
+    response = editor_client.get(draft_code.get_absolute_url())
+    assert response.status_code == 200
+    assert "Only editors can see this page" in body(response)
+
+
+def test_deleted_code_keeps_its_page_with_a_banner(client):
+    old = CodeProcedure.objects.get(code="64862")
+    old.status = "deleted"
+    old.replaced_by = CodeProcedure.objects.get(code="64861")
+    old.save()
+    html = body(client.get("/codes/64862/"))
+    assert "Deleted code." in html and "/codes/64861/" in html
+
+
+def test_unpublishing_a_related_code_hides_the_link(client):
+    CodeProcedure.objects.filter(code="64868").update(editorial_state=EditorialState.DRAFT)
+    assert "/codes/64868/" not in body(client.get("/codes/64866/"))
+
+
+def test_code_list_groups_codes_by_section(client):
+    html = body(client.get("/codes/"))
+    assert html.index("Neurorrhaphy</a>") < html.index("/codes/64831/")
+    assert html.index("/codes/64876/") < html.index("Neurorrhaphy With Nerve Graft")
+
+
+def test_section_page_lists_codes_in_its_range(client):
+    html = body(client.get("/sections/neurorrhaphy-with-graft/"))
+    assert "/codes/64885/" in html and "/codes/64864/" not in html
+
+
+def test_browse_pages_list_their_codes(client):
+    assert "/codes/64868/" in body(client.get("/nerves/hypoglossal-nerve/"))
+    assert "/codes/64866/" in body(client.get("/specialties/neurosurgery/"))
+    assert "/codes/64866/" in body(client.get("/modifiers/22/"))
+
+
+def test_only_get_and_head_are_allowed(client):
+    assert client.post("/codes/64868/").status_code == 405
+
+
+def test_healthz_reports_the_database(client):
+    assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+
+
+# Query budgets. Each test adds rows so that a query per row (an N+1) would show.
+
+
+@pytest.fixture
+def crowded_64866(db):
+    code = CodeProcedure.objects.get(code="64866")
+    for slug, name in [
+        ("hand-surgery", "Hand surgery"),
+        ("orthopaedics", "Orthopaedics"),
+    ]:
+        code.specialties.add(Specialty.objects.create(slug=slug, name=name))
+    for number in range(3):
+        code.examples.create(position=10 + number, title=f"Extra {number}", text="More.")
+    for modifier in Modifier.objects.exclude(code_modifiers__code=code)[:3]:
+        code.code_modifiers.create(modifier=modifier, note="May apply.")
+    code.nerves.add(*Nerve.objects.all()[:4])
+    return code
+
+
+def test_code_page_query_budget(client, crowded_64866, django_assert_num_queries):
+    # 1 code with section, replacement and sources of facts; 9 prefetches (examples,
+    # modifiers, specialties, places, nerves, sources, relations out, relations in);
+    # 1 sections for the breadcrumb; 2 neighbours.
+    with django_assert_num_queries(12):
+        assert client.get("/codes/64866/").status_code == 200
+
+
+def test_code_not_found_query_budget(client, django_assert_num_queries):
+    # 1 lookup, 2 nearest (below, above).
+    with django_assert_num_queries(3):
+        assert client.get("/codes/64867/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("url", "queries"),
+    [
+        # sections, specialties, nerves, modifiers (each with a grouped count), recent.
+        ("/", 5),
+        # codes with their sections; sections.
+        ("/codes/", 2),
+        ("/sections/", 1),
+        # sections; codes in range.
+        ("/sections/neurorrhaphy/", 2),
+        ("/specialties/", 1),
+        # specialty; codes.
+        ("/specialties/neurosurgery/", 2),
+        ("/nerves/", 1),
+        ("/nerves/facial-nerve/", 2),
+        ("/modifiers/", 1),
+        # modifier; its code notes with codes.
+        ("/modifiers/22/", 2),
+    ],
+)
+def test_browse_page_query_budgets(client, crowded_64866, django_assert_num_queries, url, queries):
+    Specialty.objects.get(slug="neurosurgery").codes.add(
+        *CodeProcedure.objects.filter(code__in=["64831", "64832", "64834"])
+    )
+    with django_assert_num_queries(queries):
+        assert client.get(url).status_code == 200
+
+
+def test_section_hierarchy_is_walked_in_one_query(client, django_assert_num_queries):
+    leaf = Section.objects.get(slug="neurorrhaphy")
+    deeper = Section.objects.create(
+        name="Deeper",
+        slug="deeper",
+        parent=leaf,
+        range_start="64831",
+        range_end="64832",
+    )
+    with django_assert_num_queries(2):
+        html = body(client.get(deeper.get_absolute_url()))
+    crumbs = re.search(r'<nav class="breadcrumbs".*?</nav>', html, re.S).group(0)
+    assert crumbs.index("Surgery") < crumbs.index("Neurorrhaphy") < crumbs.index("Deeper")
