@@ -13,6 +13,8 @@ from django.db.models.functions import Length, Substr
 from django.db.models.lookups import Exact, In, Range
 from django.urls import reverse
 
+from codes.search.fulltext import SearchDocumentField
+
 CODE_FORMAT = r"^[0-9]{4}[0-9FTU]$"
 CODE_FORMAT_HELP = "Five characters: five digits (64868), or four digits then F, T or U (0001F)."
 code_format_validator = RegexValidator(
@@ -403,6 +405,12 @@ class CodeProcedure(models.Model):
         blank=True,
         help_text="Guidance for coders: neighbouring codes, bundling, pitfalls. Markdown.",
     )
+    search_terms = models.TextField(
+        "other words for this procedure",
+        blank=True,
+        help_text="Words coders or patients use for this procedure that the text above "
+        "does not contain, one per line (nerve transfer, coaptation). Search uses them.",
+    )
     is_add_on = models.BooleanField(
         "add-on code",
         default=False,
@@ -693,3 +701,28 @@ class SeededRecord(models.Model):
 
     def __str__(self):
         return f"{self.model_label} {self.natural_key}"
+
+
+class SearchEntry(models.Model):
+    """A code's full-text document, read by search and never written by Django.
+
+    The table and the triggers that keep it in sync are created by a migration from
+    `codes/search/schema.py`: an FTS5 table on SQLite, a tsvector table on PostgreSQL.
+    Its key column is named rowid because FTS5 keys its rows by rowid.
+    """
+
+    code = models.OneToOneField(
+        CodeProcedure,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_column="rowid",
+        related_name="search_entry",
+    )
+    document = SearchDocumentField()
+
+    class Meta:
+        managed = False
+        db_table = "codes_searchentry"
+
+    def __str__(self):
+        return f"Search document for {self.code_id}"

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from codes import views
+from codes import views, views_search
 
 
 class CodeConverter:
@@ -30,5 +30,7 @@ urlpatterns = [
     path("nerves/<slug:slug>/", views.nerve_detail, name="nerve-detail"),
     path("modifiers/", views.modifier_list, name="modifier-list"),
     path("modifiers/<str:code>/", views.modifier_detail, name="modifier-detail"),
+    path("search/", views_search.search, name="search"),
+    path("api/search", views_search.autocomplete, name="api-search"),
     path("healthz", views.healthz, name="healthz"),
 ]

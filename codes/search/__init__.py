@@ -1,0 +1,197 @@
+"""Search: one entry point, `search_codes(queryset, text)`, on SQLite and PostgreSQL.
+
+1. Code lookups (an exact code, a prefix, a range, a list) are indexed range queries on
+   the unique index of `code` (`>=`/`<=`, which SQLite and PostgreSQL both index; a
+   `startswith` would not be indexed on SQLite).
+2. Words go to the full-text index (`schema.py`), ranked with code and title highest.
+3. When every word together finds nothing, any word may match, and the page says so.
+4. When nothing matches at all, `suggest_spelling` proposes words from the index.
+"""
+
+import difflib
+import html
+import re
+
+from django.db import connection
+from django.db.models import F, FloatField, Value
+
+from codes.search.fulltext import Relevance, WordQuery
+from codes.search.query import MAX_QUERY_LENGTH, ParsedQuery, QueryKind, parse_query
+
+__all__ = [
+    "MAX_QUERY_LENGTH",
+    "ParsedQuery",
+    "QueryKind",
+    "SearchResults",
+    "highlighted_snippets",
+    "parse_query",
+    "search_codes",
+    "suggest_spelling",
+]
+
+SNIPPET_WORDS = 24
+# Private-use characters mark highlights inside the database's snippet, so the snippet can
+# be HTML-escaped whole before the marks become <mark> tags.
+MARK_START, MARK_END = "\ue000", "\ue001"
+
+
+class SearchResults:
+    """The outcome of a search: a queryset and what the page should tell the user."""
+
+    def __init__(self, parsed, queryset, matching, word_query=None, relaxed=False):
+        self.parsed = parsed
+        self.queryset = queryset  # ranked and ordered
+        self.matching = matching  # the same codes, unranked and unordered (for counts)
+        self.word_query = word_query
+        self.relaxed = relaxed
+
+
+def word_query_for(parsed, any_word=False, prefix=False):
+    return WordQuery(words=parsed.words, phrases=parsed.phrases, any_word=any_word, prefix=prefix)
+
+
+def code_lookup(queryset, parsed):
+    """Filter by code with range conditions the unique index on `code` serves."""
+    if parsed.kind == QueryKind.CODE:
+        return queryset.filter(code=parsed.codes[0])
+    if parsed.kind == QueryKind.PREFIX:
+        low, high = parsed.prefix_bounds
+        return queryset.filter(code__gte=low, code__lte=high)
+    if parsed.kind == QueryKind.RANGE:
+        low, high = parsed.codes
+        return queryset.filter(code__gte=low, code__lte=high)
+    return queryset.filter(code__in=parsed.codes)
+
+
+def matching_codes(queryset, parsed, word_query=None):
+    """Return the codes that match, unranked (for counts and facets)."""
+    if parsed.kind == QueryKind.EMPTY:
+        return queryset
+    if parsed.is_code_lookup:
+        return code_lookup(queryset, parsed)
+    if not word_query:
+        return queryset.none()
+    return queryset.filter(search_entry__document__matches=word_query)
+
+
+def ranked(queryset, parsed, word_query):
+    if parsed.is_code_lookup or not word_query:
+        return queryset.annotate(relevance=Value(1.0, output_field=FloatField()))
+    return queryset.annotate(relevance=Relevance(F("search_entry__document"), word_query))
+
+
+def search_codes(queryset, text, relax=True, complete_last_word=False):
+    """Search `queryset` for `text` (a string or a ParsedQuery).
+
+    Return a SearchResults whose queryset is annotated with `relevance` (higher is
+    better) and ordered by it, then by code. With `relax`, words that find nothing
+    together are tried as alternatives; with `complete_last_word` (typeahead), the last
+    word also matches longer words it starts.
+    """
+    parsed = text if isinstance(text, ParsedQuery) else parse_query(text)
+    if parsed.is_code_lookup or parsed.kind == QueryKind.EMPTY:
+        matching = matching_codes(queryset, parsed)
+        return SearchResults(parsed, ranked(matching, parsed, None).order_by("code"), matching)
+
+    word_query = word_query_for(parsed, prefix=complete_last_word)
+    relaxed = False
+    several_words = len(parsed.words) + len(parsed.phrases) > 1
+    if relax and several_words and not matching_codes(queryset, parsed, word_query).exists():
+        word_query = word_query_for(parsed, any_word=True, prefix=complete_last_word)
+        relaxed = True
+    matching = matching_codes(queryset, parsed, word_query)
+    results = ranked(matching, parsed, word_query).order_by("-relevance", "code")
+    return SearchResults(parsed, results, matching, word_query, relaxed=relaxed)
+
+
+# Snippets --------------------------------------------------------------------------------
+
+MARKDOWN_NOISE = re.compile(r"(\*\*|__|`|^#+\s|^\s*[-*]\s)", re.MULTILINE)
+
+
+def highlighted_snippets(code_ids, word_query):
+    """Return {code id: safe HTML snippet with the matched words in <mark>} in one query."""
+    if not code_ids or not word_query:
+        return {}
+    placeholders = ", ".join(["%s"] * len(code_ids))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            query_sql, query_params = (
+                ("to_tsquery('english', %s)", [word_query.tsquery()])
+                if word_query.prefix
+                else ("websearch_to_tsquery('english', %s)", [word_query.websearch()])
+            )
+            options = (
+                f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, "
+                'MinWords=8, MaxFragments=2, FragmentDelimiter=" … "'
+            )
+            cursor.execute(
+                f"SELECT rowid, ts_headline('english', body, {query_sql}, %s) "
+                f"FROM codes_searchentry WHERE rowid IN ({placeholders})",
+                [*query_params, options, *code_ids],
+            )
+        else:
+            cursor.execute(
+                "SELECT rowid, snippet(codes_searchentry, 4, %s, %s, '…', %s) "
+                "FROM codes_searchentry WHERE codes_searchentry MATCH %s "
+                f"AND rowid IN ({placeholders})",
+                [MARK_START, MARK_END, SNIPPET_WORDS, word_query.fts5(), *code_ids],
+            )
+        rows = cursor.fetchall()
+    return {code_id: marked_html(snippet) for code_id, snippet in rows if snippet}
+
+
+def marked_html(snippet):
+    """Escape a snippet whole, then turn the highlight marks into <mark> tags."""
+    text = MARKDOWN_NOISE.sub("", snippet)
+    text = " ".join(text.split())
+    escaped = html.escape(text.replace(MARK_START, "\0s").replace(MARK_END, "\0e"))
+    return escaped.replace("\0s", "<mark>").replace("\0e", "</mark>")
+
+
+# Spelling suggestions --------------------------------------------------------------------
+
+
+def indexed_words_like(word):
+    """Return indexed words that might be what the user meant by `word`."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The trigram index finds documents holding a similar word; the words
+            # themselves are picked out below.
+            cursor.execute(
+                "SELECT words FROM codes_searchentry WHERE words %%> %s "
+                "ORDER BY word_similarity(%s, words) DESC LIMIT 20",
+                [word, word],
+            )
+            candidates = set()
+            for (words,) in cursor.fetchall():
+                candidates.update(re.findall(r"\w+", words.lower()))
+            return candidates
+        # The vocabulary of the unstemmed index: one row per distinct word.
+        cursor.execute(
+            "SELECT term FROM codes_searchwords_vocab WHERE term >= %s AND term < %s",
+            [word[0], chr(ord(word[0]) + 1)],
+        )
+        return {term for (term,) in cursor.fetchall()}
+
+
+def suggest_spelling(parsed):
+    """Return a corrected query text, or "" when no word looks misspelt."""
+    if parsed.kind != QueryKind.WORDS or not parsed.words:
+        return ""
+    corrected, changed = [], False
+    for word in parsed.words:
+        if len(word) < 3 or word.isdigit():
+            corrected.append(word)
+            continue
+        candidates = indexed_words_like(word)
+        if word in candidates:
+            corrected.append(word)
+            continue
+        close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.75)
+        if close:
+            corrected.append(close[0])
+            changed = True
+        else:
+            corrected.append(word)
+    return " ".join(corrected) if changed else ""

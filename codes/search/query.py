@@ -1,0 +1,115 @@
+"""Turn what a coder typed into a structured query.
+
+Coders type a code (" 64868 "), part of one ("6486"), a range ("64864-64868",
+"64864 to 64868"), a list ("64866, 64868"), or words from a note ("tongue nerve").
+User text never reaches a full-text engine raw: words are reduced to plain tokens here,
+and each backend quotes them its own way.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+MAX_QUERY_LENGTH = 200
+MAX_WORDS = 12
+MAX_LISTED_CODES = 20
+
+CODE = r"[0-9]{4}[0-9FTU]"
+CODE_RE = re.compile(rf"^{CODE}$")
+PREFIX_RE = re.compile(r"^[0-9]{1,4}$")
+RANGE_RE = re.compile(rf"^({CODE})\s*(?:-|–|—|\.\.|TO|THROUGH|THRU)\s*({CODE})$")
+LIST_RE = re.compile(rf"^{CODE}(?:\s*[,;\s]\s*{CODE})+$")
+WORD_RE = re.compile(r"\w+", re.UNICODE)
+PHRASE_RE = re.compile(r'"([^"]+)"')
+
+# Words too common to narrow a search; PostgreSQL's English configuration drops the same
+# kind of words, so both databases treat them alike.
+STOP_WORDS = frozenset(
+    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "into", "is",
+     "it", "of", "on", "or", "the", "to", "with", "without"]
+)  # fmt: skip
+
+
+class QueryKind:
+    EMPTY = "empty"
+    CODE = "code"
+    PREFIX = "prefix"
+    RANGE = "range"
+    LIST = "list"
+    WORDS = "words"
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    text: str
+    kind: str
+    codes: tuple = ()
+    words: tuple = ()
+    phrases: tuple = ()
+    truncated: bool = False
+    notes: tuple = field(default=())
+
+    @property
+    def is_code_lookup(self):
+        return self.kind in {QueryKind.CODE, QueryKind.PREFIX, QueryKind.RANGE, QueryKind.LIST}
+
+    @property
+    def prefix_bounds(self):
+        """The inclusive code range a prefix covers ("6486" -> "64860".."6486U")."""
+        prefix = self.codes[0]
+        return prefix + "0" * (5 - len(prefix)), prefix + "U" * (5 - len(prefix))
+
+
+def normalise(raw):
+    """Drop control characters (NUL included), fold Unicode forms, collapse spaces."""
+    text = unicodedata.normalize("NFKC", raw or "")
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    return " ".join(text.split())
+
+
+def parse_query(raw):
+    text = normalise(raw)
+    truncated = len(text) > MAX_QUERY_LENGTH
+    if truncated:
+        text = text[:MAX_QUERY_LENGTH].rstrip()
+    notes = []
+    if truncated:
+        notes.append(
+            f"Your search was longer than {MAX_QUERY_LENGTH} characters; "
+            "only the first part was used."
+        )
+    upper = text.upper()
+    common = {"text": text, "truncated": truncated, "notes": tuple(notes)}
+
+    if not text:
+        return ParsedQuery(kind=QueryKind.EMPTY, **common)
+    if CODE_RE.match(upper):
+        return ParsedQuery(kind=QueryKind.CODE, codes=(upper,), **common)
+    if PREFIX_RE.match(upper):
+        return ParsedQuery(kind=QueryKind.PREFIX, codes=(upper,), **common)
+    if match := RANGE_RE.match(upper):
+        low, high = sorted(match.groups())
+        return ParsedQuery(kind=QueryKind.RANGE, codes=(low, high), **common)
+    if LIST_RE.match(upper):
+        codes = tuple(dict.fromkeys(re.findall(CODE, upper)))
+        if len(codes) > MAX_LISTED_CODES:
+            codes = codes[:MAX_LISTED_CODES]
+            common["notes"] += (f"Only the first {MAX_LISTED_CODES} codes were looked up.",)
+        return ParsedQuery(kind=QueryKind.LIST, codes=codes, **common)
+
+    phrases = tuple(
+        " ".join(words)
+        for phrase in PHRASE_RE.findall(text)
+        if len(words := meaningful_words(phrase)) > 1
+    )
+    words = meaningful_words(PHRASE_RE.sub(" ", text)) if phrases else meaningful_words(text)
+    words = tuple(dict.fromkeys(words))
+    if len(words) + len(phrases) > MAX_WORDS:
+        words = words[: max(0, MAX_WORDS - len(phrases))]
+        common["notes"] += (f"Only the first {MAX_WORDS} words were used.",)
+    return ParsedQuery(kind=QueryKind.WORDS, words=words, phrases=phrases, **common)
+
+
+def meaningful_words(text):
+    """Return the lower-case word tokens of `text`, without stop words."""
+    return [word for word in WORD_RE.findall(text.lower()) if word not in STOP_WORDS]

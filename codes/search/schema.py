@@ -1,0 +1,215 @@
+"""The full-text index, kept in sync by the database itself.
+
+Triggers (not Django signals) keep the index right, so `bulk_create`, `update()`, raw SQL,
+fixture loads and admin edits are all indexed the same way. One document per code, in
+weighted parts:
+
+- `code`, `title`: the code and our title (highest weight);
+- `terms`: nerve names and aliases, and the code's own lay words ("tongue nerve");
+- `tags`: specialty, modifier and section names;
+- `body`: the long text fields.
+
+SQLite: an FTS5 table (Porter stemming) whose rowid is the code's id, and a second,
+unstemmed FTS5 table of the words a user may type, whose vocabulary feeds "Did you mean".
+PostgreSQL: a table holding a weighted tsvector (GIN index), the same words under a trigram
+index (pg_trgm) for suggestions, and the body text for highlighted snippets.
+"""
+
+# Each table whose rows feed a code's document, with the SQL that yields the ids of the
+# codes a changed row affects ({row} is NEW or OLD), and the events that matter.
+SOURCE_TABLES = [
+    ("codes_codeprocedure", "{row}.id", ("INSERT", "UPDATE", "DELETE")),
+    ("codes_codeprocedure_nerves", "{row}.codeprocedure_id", ("INSERT", "DELETE")),
+    ("codes_codeprocedure_specialties", "{row}.codeprocedure_id", ("INSERT", "DELETE")),
+    ("codes_codemodifier", "{row}.code_id", ("INSERT", "UPDATE", "DELETE")),
+    (
+        "codes_nerve",
+        "SELECT codeprocedure_id FROM codes_codeprocedure_nerves WHERE nerve_id = {row}.id",
+        ("UPDATE",),
+    ),
+    (
+        "codes_specialty",
+        "SELECT codeprocedure_id FROM codes_codeprocedure_specialties "
+        "WHERE specialty_id = {row}.id",
+        ("UPDATE",),
+    ),
+    (
+        "codes_modifier",
+        "SELECT code_id FROM codes_codemodifier WHERE modifier_id = {row}.id",
+        ("UPDATE",),
+    ),
+    (
+        "codes_section",
+        "SELECT id FROM codes_codeprocedure WHERE section_id = {row}.id",
+        ("UPDATE",),
+    ),
+]
+
+
+def ids_subquery(template, row):
+    """Return a SELECT yielding the affected code ids for a trigger's NEW or OLD row."""
+    sql = template.format(row=row)
+    return sql if sql.startswith("SELECT") else f"SELECT {sql}"
+
+
+def document_select_sql(vendor):
+    """Return a SELECT of (id, code, title, terms, tags, body) over codes aliased `c`."""
+
+    def joined(expression):
+        if vendor == "postgresql":
+            return f"string_agg({expression}, ' ')"
+        return f"group_concat({expression}, ' ')"
+
+    return f"""
+        SELECT
+            c.id,
+            c.code,
+            c.title,
+            COALESCE((SELECT {joined("n.name || ' ' || n.aliases")}
+                      FROM codes_codeprocedure_nerves cn
+                      JOIN codes_nerve n ON n.id = cn.nerve_id
+                      WHERE cn.codeprocedure_id = c.id), '')
+                || ' ' || c.search_terms,
+            COALESCE((SELECT {joined("s.name")} FROM codes_codeprocedure_specialties cs
+                      JOIN codes_specialty s ON s.id = cs.specialty_id
+                      WHERE cs.codeprocedure_id = c.id), '')
+                || ' ' || COALESCE((SELECT {joined("m.name")} FROM codes_codemodifier cm
+                      JOIN codes_modifier m ON m.id = cm.modifier_id
+                      WHERE cm.code_id = c.id), '')
+                || ' ' || COALESCE((SELECT sec.name FROM codes_section sec
+                      WHERE sec.id = c.section_id), ''),
+            c.summary || ' ' || c.plain_language || ' ' || c.procedure_description
+                || ' ' || c.medical_necessity || ' ' || c.documentation
+                || ' ' || c.coding_notes
+        FROM codes_codeprocedure c
+    """
+
+
+# SQLite ----------------------------------------------------------------------------------
+
+
+def sqlite_refresh_statements(ids_sql):
+    """Rebuild the documents of the codes whose ids `ids_sql` yields."""
+    return [
+        f"DELETE FROM codes_searchentry WHERE rowid IN ({ids_sql})",
+        f"DELETE FROM codes_searchwords WHERE rowid IN ({ids_sql})",
+        "INSERT INTO codes_searchentry (rowid, code, title, terms, tags, body) "
+        f"{document_select_sql('sqlite')} WHERE c.id IN ({ids_sql})",
+        "INSERT INTO codes_searchwords (rowid, words) "
+        "SELECT rowid, title || ' ' || terms || ' ' || tags FROM codes_searchentry "
+        f"WHERE rowid IN ({ids_sql})",
+    ]
+
+
+def sqlite_forwards():
+    statements = [
+        # Porter stemming so "sutures" finds "suture"; diacritics folded.
+        "CREATE VIRTUAL TABLE codes_searchentry USING fts5("
+        "code, title, terms, tags, body, "
+        "tokenize = 'porter unicode61 remove_diacritics 2')",
+        # The words a user may type, unstemmed, for spelling suggestions.
+        "CREATE VIRTUAL TABLE codes_searchwords USING fts5("
+        "words, tokenize = 'unicode61 remove_diacritics 2')",
+        "CREATE VIRTUAL TABLE codes_searchwords_vocab USING fts5vocab(codes_searchwords, row)",
+    ]
+    for table, ids_template, events in SOURCE_TABLES:
+        for event in events:
+            ids_sql = ids_subquery(ids_template, "OLD" if event == "DELETE" else "NEW")
+            body = ";\n".join(sqlite_refresh_statements(ids_sql))
+            statements.append(
+                f"CREATE TRIGGER codes_search_{table}_{event.lower()} "
+                f"AFTER {event} ON {table} BEGIN\n{body};\nEND"
+            )
+    # Index what is already there (a migration on a filled database).
+    statements.extend(sqlite_refresh_statements("SELECT id FROM codes_codeprocedure"))
+    return statements
+
+
+def sqlite_backwards():
+    statements = [
+        f"DROP TRIGGER IF EXISTS codes_search_{table}_{event.lower()}"
+        for table, _, events in SOURCE_TABLES
+        for event in events
+    ]
+    return [
+        *statements,
+        "DROP TABLE IF EXISTS codes_searchwords_vocab",
+        "DROP TABLE IF EXISTS codes_searchwords",
+        "DROP TABLE IF EXISTS codes_searchentry",
+    ]
+
+
+# PostgreSQL ------------------------------------------------------------------------------
+
+
+def postgresql_forwards():
+    statements = [
+        """CREATE TABLE codes_searchentry (
+            rowid bigint PRIMARY KEY
+                REFERENCES codes_codeprocedure (id) ON DELETE CASCADE
+                DEFERRABLE INITIALLY DEFERRED,
+            document tsvector NOT NULL,
+            words text NOT NULL,
+            body text NOT NULL
+        )""",
+        # Serves `document @@ websearch_to_tsquery(...)`, the word search.
+        "CREATE INDEX codes_searchentry_document ON codes_searchentry USING gin (document)",
+        # Serves `words %> 'hypoglosal'`, the spelling suggestions.
+        "CREATE INDEX codes_searchentry_words_trgm "
+        "ON codes_searchentry USING gin (words gin_trgm_ops)",
+        f"""CREATE FUNCTION codes_search_refresh(ids bigint[]) RETURNS void
+        LANGUAGE sql AS $$
+            DELETE FROM codes_searchentry WHERE rowid = ANY(ids);
+            INSERT INTO codes_searchentry (rowid, document, words, body)
+            SELECT d.id,
+                setweight(to_tsvector('english', d.code || ' ' || d.title), 'A')
+                || setweight(to_tsvector('english', d.terms), 'B')
+                || setweight(to_tsvector('english', d.tags), 'C')
+                || setweight(to_tsvector('english', d.body), 'D'),
+                d.title || ' ' || d.terms || ' ' || d.tags,
+                d.body
+            FROM ({document_select_sql("postgresql")} WHERE c.id = ANY(ids))
+                AS d (id, code, title, terms, tags, body);
+        $$""",
+    ]
+    for table, ids_template, events in SOURCE_TABLES:
+        new_ids = ids_subquery(ids_template, "NEW")
+        old_ids = ids_subquery(ids_template, "OLD")
+        statements.append(
+            f"""CREATE FUNCTION codes_search_on_{table}() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'DELETE' THEN
+                    PERFORM codes_search_refresh(ARRAY({old_ids}));
+                ELSE
+                    PERFORM codes_search_refresh(ARRAY({new_ids}));
+                END IF;
+                RETURN NULL;
+            END $$"""
+        )
+        statements.append(
+            f"CREATE TRIGGER codes_search_{table} AFTER {' OR '.join(events)} ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION codes_search_on_{table}()"
+        )
+    statements.append("SELECT codes_search_refresh(ARRAY(SELECT id FROM codes_codeprocedure))")
+    return statements
+
+
+def postgresql_backwards():
+    statements = []
+    for table, _, _ in SOURCE_TABLES:
+        statements.append(f"DROP TRIGGER IF EXISTS codes_search_{table} ON {table}")
+        statements.append(f"DROP FUNCTION IF EXISTS codes_search_on_{table}()")
+    return [
+        *statements,
+        "DROP FUNCTION IF EXISTS codes_search_refresh(bigint[])",
+        "DROP TABLE IF EXISTS codes_searchentry",
+    ]
+
+
+def forwards_statements(vendor):
+    return {"sqlite": sqlite_forwards, "postgresql": postgresql_forwards}[vendor]()
+
+
+def backwards_statements(vendor):
+    return {"sqlite": sqlite_backwards, "postgresql": postgresql_backwards}[vendor]()

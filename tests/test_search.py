@@ -1,0 +1,430 @@
+"""Search as a coder meets it: codes, ranges, words, lay terms, typos, facets, bad input.
+
+The same tests run on SQLite (FTS5) and on PostgreSQL (tsvector) in CI.
+"""
+
+import pytest
+from django.db import connection
+
+from codes.models import CodeProcedure, Nerve, Specialty
+from codes.search import parse_query, search_codes, suggest_spelling
+from codes.search.query import MAX_QUERY_LENGTH, QueryKind
+
+pytestmark = pytest.mark.django_db
+
+
+def found(text):
+    results = search_codes(CodeProcedure.objects.published(), text)
+    return [code.code for code in results.queryset]
+
+
+def page(client, **params):
+    response = client.get("/search/", params)
+    return response, response.content.decode()
+
+
+# Parsing -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "codes"),
+    [
+        (" 64868 ", QueryKind.CODE, ("64868",)),
+        ("0001f", QueryKind.CODE, ("0001F",)),
+        ("6486", QueryKind.PREFIX, ("6486",)),
+        ("64864-64868", QueryKind.RANGE, ("64864", "64868")),
+        ("64864 to 64868", QueryKind.RANGE, ("64864", "64868")),
+        ("64868 – 64864", QueryKind.RANGE, ("64864", "64868")),
+        ("64866, 64868", QueryKind.LIST, ("64866", "64868")),
+        ("64866 64868 64866", QueryKind.LIST, ("64866", "64868")),
+        ("tongue nerve", QueryKind.WORDS, ()),
+        ("", QueryKind.EMPTY, ()),
+        ("\x00\x00", QueryKind.EMPTY, ()),
+    ],
+)
+def test_query_kinds(text, kind, codes):
+    parsed = parse_query(text)
+    assert parsed.kind == kind
+    assert parsed.codes == codes
+
+
+def test_long_query_is_cut_with_a_note():
+    parsed = parse_query("nerve " * 2000)
+    assert len(parsed.text) <= MAX_QUERY_LENGTH
+    assert parsed.truncated and parsed.notes
+
+
+# Code lookups ----------------------------------------------------------------------------
+
+
+def test_exact_code_redirects_to_its_page(client):
+    for text in ["64868", " 64868 ", "64868\n"]:
+        response = client.get("/search/", {"q": text})
+        assert response.status_code == 302
+        assert response["Location"] == "/codes/64868/"
+
+
+def test_prefix_lists_codes_in_code_order():
+    assert found("6486") == ["64861", "64862", "64864", "64865", "64866", "64868"]
+
+
+def test_range_lists_the_codes_in_it():
+    assert found("64864-64868") == ["64864", "64865", "64866", "64868"]
+    assert found("64864 to 64868") == ["64864", "64865", "64866", "64868"]
+
+
+def test_list_finds_those_codes_and_offers_to_compare(client):
+    assert found("64866, 64868") == ["64866", "64868"]
+    _, html = page(client, q="64866, 64868")
+    assert "/compare/?codes=64866,64868" in html
+
+
+def test_unknown_code_shows_the_nearest_codes(client):
+    response, html = page(client, q="64867")
+    assert response.status_code == 200
+    assert "no code 64867" in html and "/codes/64866/" in html and "/codes/64868/" in html
+
+
+def test_code_lookups_use_the_index():
+    # The plan for a prefix must use the unique index on code, not scan the table.
+    queryset = search_codes(CodeProcedure.objects.all(), "6486").queryset
+    plan = queryset.explain()
+    if connection.vendor == "sqlite":
+        assert "SEARCH codes_codeprocedure USING INDEX" in plan and "code>?" in plan
+    else:
+        # With 38 rows PostgreSQL may rightly prefer a scan; forbid that to see the index.
+        with connection.cursor() as cursor:
+            cursor.execute("SET enable_seqscan = off")
+            plan = queryset.explain()
+            cursor.execute("SET enable_seqscan = on")
+        assert "Index" in plan
+
+
+# Words -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_first", "expected_all"),
+    [
+        ("tongue nerve", "64868", {"64868"}),
+        ("CN XII", "64868", {"64868"}),
+        ("cranial nerve 12", "64868", {"64868"}),
+        ("accessory nerve", "64866", {"64866"}),
+        ("spinal accessory", "64866", {"64866"}),
+        ("hypoglossal", "64868", {"64868"}),
+        ("nerve transfer", None, {"64866", "64868"}),
+        ("facial reanimation", None, {"64864", "64866", "64868"}),
+        ("cable graft", None, {"64895", "64896", "64897", "64898"}),
+        ("nerve tube", "64910", {"64910"}),
+    ],
+)
+def test_lay_terms_find_the_right_codes(text, expected_first, expected_all):
+    codes = found(text)
+    assert expected_all <= set(codes), codes
+    if expected_first:
+        assert codes[0] == expected_first, codes
+
+
+def test_stemming_finds_other_forms_of_a_word():
+    assert "64864" in found("sutures")
+    assert "64864" in found("suturing")
+
+
+def test_title_words_rank_above_body_words():
+    codes = found("hypoglossal")
+    assert codes[0] == "64868"
+
+
+def test_quoted_phrase_must_appear_together():
+    assert set(found('"spinal accessory"')) >= {"64866"}
+
+
+def test_words_that_find_nothing_together_fall_back_to_any_word(client):
+    results = search_codes(CodeProcedure.objects.published(), "hypoglossal zebra")
+    assert results.relaxed and "64868" in [c.code for c in results.queryset]
+    _, html = page(client, q="hypoglossal zebra")
+    assert "No code matches all of your words" in html
+
+
+def test_results_show_a_highlighted_snippet(client):
+    _, html = page(client, q="tongue nerve")
+    assert "<mark>tongue</mark>" in html.lower() or "<mark>Tongue</mark>" in html
+
+
+def test_snippet_escapes_what_an_editor_wrote(client):
+    CodeProcedure.objects.filter(code="64868").update(
+        summary="Tongue <script>alert(1)</script> nerve"
+    )
+    _, html = page(client, q="tongue nerve")
+    assert "<script>alert(1)" not in html
+    # PostgreSQL's headline may leave the tag out; whatever is kept is escaped.
+    assert "alert(1)" not in html or "&lt;script&gt;" in html
+
+
+def test_index_follows_edits_made_with_update_and_bulk_create():
+    CodeProcedure.objects.filter(code="64831").update(title="Zanzibar repair")
+    assert found("zanzibar") == ["64831"]
+    nerve = Nerve.objects.get(slug="digital-nerves")
+    Nerve.objects.filter(pk=nerve.pk).update(aliases="quokka nerve")
+    assert "64831" in found("quokka")
+
+
+def test_index_follows_many_to_many_changes():
+    code = CodeProcedure.objects.get(code="64840")
+    specialty = Specialty.objects.create(slug="podiatry", name="Podiatry")
+    code.specialties.add(specialty)
+    assert found("podiatry") == ["64840"]
+    code.specialties.remove(specialty)
+    assert found("podiatry") == []
+
+
+def test_deleting_a_code_removes_it_from_the_index():
+    assert found("tube") == ["64910"]
+    CodeProcedure.objects.filter(code="64910").delete()
+    assert found("tube") == []
+
+
+def test_drafts_are_not_found_by_the_public(client, draft_code):
+    assert "64999" not in page(client, q="unlisted draft")[1]
+
+
+# Did you mean ----------------------------------------------------------------------------
+
+
+def test_misspelling_suggests_the_indexed_word(client):
+    assert suggest_spelling(parse_query("hypoglosal")) == "hypoglossal"
+    response, html = page(client, q="hypoglosal")
+    assert response.status_code == 200
+    assert "Did you mean" in html and "q=hypoglossal" in html
+    assert "/codes/" in html  # a way back to browsing
+
+
+def test_no_suggestion_when_words_are_known():
+    assert suggest_spelling(parse_query("hypoglossal nerve")) == ""
+
+
+# Facets ----------------------------------------------------------------------------------
+
+
+def test_facet_narrows_results_and_counts_the_others(client):
+    response = client.get("/search/", {"q": "nerve", "specialty": "otolaryngology"})
+    assert response.status_code == 200
+    codes = [code.code for code in response.context["page"].object_list]
+    assert set(codes) == {"64866", "64868"}
+    facets = {facet.name: facet for facet in response.context["facets"]}
+    specialty = {value.value: value for value in facets["specialty"].values}
+    # The specialty facet counts over results filtered by every *other* facet.
+    assert specialty["otolaryngology"].selected
+    assert specialty["neurosurgery"].count == 2
+    nerve = {value.value: value.count for value in facets["nerve"].values}
+    assert nerve["hypoglossal-nerve"] == 1
+
+
+def test_two_values_of_one_facet_widen_and_two_facets_narrow(client):
+    response = client.get("/search/", {"nerve": ["hypoglossal-nerve", "spinal-accessory-nerve"]})
+    assert {c.code for c in response.context["page"].object_list} == {"64866", "64868"}
+    response = client.get("/search/", {"nerve": "hypoglossal-nerve", "modifier": "22"})
+    assert {c.code for c in response.context["page"].object_list} == {"64868"}
+
+
+def test_selected_facet_can_be_removed(client):
+    _, html = page(client, q="nerve", specialty="otolaryngology")
+    assert 'aria-current="true"' in html
+    assert "Clear all filters" in html
+    response = client.get("/search/", {"q": "nerve", "specialty": "otolaryngology"})
+    selected = next(
+        value for facet in response.context["facets"] for value in facet.values if value.selected
+    )
+    assert "specialty" not in selected.query and selected.query["q"] == "nerve"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"add_on": "yes"},
+        {"status": "active", "add_on": "no"},
+        {"inpatient_only": "yes"},
+        {"section": "neurorrhaphy"},
+        {"place": "21"},
+    ],
+)
+def test_every_facet_filters(client, params):
+    response = client.get("/search/", params)
+    assert response.status_code == 200
+    assert 0 < response.context["page"].paginator.count < 38
+
+
+def test_add_on_facet(client):
+    response = client.get("/search/", {"add_on": "yes"})
+    codes = {c.code for c in response.context["page"].object_list}
+    assert codes == {"64832", "64837", "64859", "64872", "64874", "64876", "64901",
+                     "64902", "64913"}  # fmt: skip
+
+
+def test_sort_by_code(client):
+    response = client.get("/search/", {"q": "facial", "sort": "code"})
+    codes = [c.code for c in response.context["page"].object_list]
+    assert codes == sorted(codes)
+
+
+def test_results_are_paginated_by_fifty(client):
+    section = CodeProcedure.objects.get(code="64831").section
+    CodeProcedure.objects.bulk_create(
+        CodeProcedure(
+            code=f"0{n:03d}T",
+            title=f"Temporary nerve procedure {n}",
+            summary="Synthetic.",
+            section=section,
+            editorial_state="published",
+        )
+        for n in range(60)
+    )
+    response = client.get("/search/", {"q": "temporary nerve procedure"})
+    assert response.context["page"].paginator.count == 60
+    assert len(response.context["page"].object_list) == 50
+    assert "page=2" in response.content.decode()
+    second = client.get("/search/", {"q": "temporary nerve procedure", "page": 2})
+    assert len(second.context["page"].object_list) == 10
+
+
+# Hostile input ---------------------------------------------------------------------------
+
+HOSTILE_QUERIES = [
+    "x" * 5000,
+    '"unbalanced quote',
+    'tongue "nerve',
+    "C-arm",
+    "NEAR(",
+    "NEAR(a b, 3)",
+    "*",
+    "AND",
+    "OR OR OR",
+    "nerve AND OR NOT",
+    "\x00",
+    "nerve\x00graft",
+    "😀 nerve 🧠",
+    "'; DROP TABLE codes_codeprocedure; --",
+    "title:nerve",
+    "^nerve",
+    "{code title}: nerve",
+    "-",
+    "(((",
+    "\\",
+    "%",
+    "_",
+    "64864--64868",
+    "6486*",
+    "ﬁnger",
+    "ｎｅｒｖｅ",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE_QUERIES)
+def test_hostile_text_never_breaks_search(client, text):
+    response = client.get("/search/", {"q": text})
+    assert response.status_code in {200, 302, 400}
+
+
+def test_overlong_query_is_capped_with_a_clear_message(client):
+    response, html = page(client, q="nerve " * 1000)
+    assert response.status_code == 200
+    assert "only the first part was used" in html
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"specialty": "no-such-specialty"},
+        {"nerve": ["facial-nerve", "nope"]},
+        {"modifier": "ZZ"},
+        {"place": "99"},
+        {"status": "sideways"},
+        {"add_on": "maybe"},
+        {"inpatient_only": "perhaps"},
+        {"sort": "random"},
+        {"page": "abc"},
+        {"page": "-1"},
+        {"page": "1e9"},
+        {"section": "\x00"},
+    ],
+)
+def test_bad_facet_values_get_a_400_with_a_message(client, params):
+    response = client.get("/search/", params)
+    assert response.status_code == 400
+    assert "We could not use part of that search" in response.content.decode()
+
+
+def test_page_past_the_end_shows_the_last_page(client):
+    response = client.get("/search/", {"q": "nerve", "page": 999})
+    assert response.status_code == 200
+    assert response.context["page"].number == response.context["page"].paginator.num_pages
+
+
+def test_repeated_single_value_parameters_use_the_last(client):
+    response = client.get("/search/?q=hypoglossal&sort=code&sort=relevance")
+    assert response.status_code == 200
+
+
+# Query budget ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("params", [{"q": "nerve"}, {"q": "nerve graft"}, {}])
+def test_search_page_query_count_does_not_grow_with_results(
+    client, django_assert_num_queries, params
+):
+    # relaxation check for several words (1, only then); the count (1); the page (1);
+    # snippets (1, only for words); eight facets, one grouped query each (8).
+    words = len(params.get("q", "").split())
+    expected = (1 if words > 1 else 0) + 1 + 1 + (1 if words else 0) + 8
+    with django_assert_num_queries(expected):
+        client.get("/search/", params)
+    section = CodeProcedure.objects.get(code="64831").section
+    CodeProcedure.objects.bulk_create(
+        CodeProcedure(
+            code=f"0{n:03d}T",
+            title=f"Extra nerve graft {n}",
+            summary="Synthetic nerve graft.",
+            section=section,
+            editorial_state="published",
+        )
+        for n in range(80)
+    )
+    with django_assert_num_queries(expected):
+        client.get("/search/", params)
+
+
+def test_selected_facets_add_one_validation_query_each(client, django_assert_num_queries):
+    # As above for one word (11), plus one query validating each selected facet value set.
+    with django_assert_num_queries(11 + 2):
+        client.get("/search/", {"q": "nerve", "specialty": "neurosurgery", "nerve": "facial-nerve"})
+
+
+# Autocomplete API ------------------------------------------------------------------------
+
+
+def test_autocomplete_returns_the_clinical_tables_shape(client):
+    data = client.get("/api/search", {"terms": "tongue ner", "maxList": 7}).json()
+    total, codes, extra, rows = data
+    assert total >= 1 and codes[0] == "64868" and extra is None
+    assert rows[0][0] == "64868" and rows[0][1]
+
+
+def test_autocomplete_completes_a_code_prefix(client):
+    total, codes, _, _ = client.get("/api/search", {"terms": "6486", "maxList": 3}).json()
+    assert codes == ["64861", "64862", "64864"] and total == 6
+
+
+def test_autocomplete_empty_terms(client):
+    assert client.get("/api/search", {"terms": ""}).json() == [0, [], None, []]
+
+
+@pytest.mark.parametrize("max_list", ["abc", "0", "-3", "1000", "7.5"])
+def test_autocomplete_rejects_a_bad_max_list(client, max_list):
+    response = client.get("/api/search", {"terms": "nerve", "maxList": max_list})
+    assert response.status_code == 400
+    assert "maxList" in response.json()["error"]
+
+
+@pytest.mark.parametrize("text", HOSTILE_QUERIES)
+def test_autocomplete_survives_hostile_text(client, text):
+    assert client.get("/api/search", {"terms": text}).status_code == 200
