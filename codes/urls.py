@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from codes import views, views_search
+from codes.views import browse, compare, search
 
 
 class CodeConverter:
@@ -19,18 +19,19 @@ register_converter(CodeConverter, "code")
 
 app_name = "codes"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("codes/", views.code_list, name="code-list"),
-    path("codes/<code:code>/", views.code_detail, name="code-detail"),
-    path("sections/", views.section_list, name="section-list"),
-    path("sections/<slug:slug>/", views.section_detail, name="section-detail"),
-    path("specialties/", views.specialty_list, name="specialty-list"),
-    path("specialties/<slug:slug>/", views.specialty_detail, name="specialty-detail"),
-    path("nerves/", views.nerve_list, name="nerve-list"),
-    path("nerves/<slug:slug>/", views.nerve_detail, name="nerve-detail"),
-    path("modifiers/", views.modifier_list, name="modifier-list"),
-    path("modifiers/<str:code>/", views.modifier_detail, name="modifier-detail"),
-    path("search/", views_search.search, name="search"),
-    path("api/search", views_search.autocomplete, name="api-search"),
-    path("healthz", views.healthz, name="healthz"),
+    path("", browse.home, name="home"),
+    path("codes/", browse.code_list, name="code-list"),
+    path("codes/<code:code>/", browse.code_detail, name="code-detail"),
+    path("sections/", browse.section_list, name="section-list"),
+    path("sections/<slug:slug>/", browse.section_detail, name="section-detail"),
+    path("specialties/", browse.specialty_list, name="specialty-list"),
+    path("specialties/<slug:slug>/", browse.specialty_detail, name="specialty-detail"),
+    path("nerves/", browse.nerve_list, name="nerve-list"),
+    path("nerves/<slug:slug>/", browse.nerve_detail, name="nerve-detail"),
+    path("modifiers/", browse.modifier_list, name="modifier-list"),
+    path("modifiers/<str:code>/", browse.modifier_detail, name="modifier-detail"),
+    path("search/", search.search, name="search"),
+    path("compare/", compare.compare, name="compare"),
+    path("api/search", search.autocomplete, name="api-search"),
+    path("healthz", browse.healthz, name="healthz"),
 ]

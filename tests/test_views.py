@@ -210,7 +210,7 @@ def crowded_64866(db):
 
 
 def test_code_page_query_budget(client, crowded_64866, django_assert_num_queries):
-    # 1 code with section, replacement and sources of facts; 9 prefetches (examples,
+    # 1 code with section, replacement and sources of facts; 8 prefetches (examples,
     # modifiers, specialties, places, nerves, sources, relations out, relations in);
     # 1 sections for the breadcrumb; 2 neighbours.
     with django_assert_num_queries(12):

@@ -14,7 +14,7 @@ from codes.search import (
     search_codes,
     suggest_spelling,
 )
-from codes.views import nearest_codes, visible_codes
+from codes.views.browse import nearest_codes, visible_codes
 
 RESULTS_PER_PAGE = 50
 AUTOCOMPLETE_DEFAULT = 7
