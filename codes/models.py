@@ -13,7 +13,7 @@ from django.db.models.functions import Length, Substr
 from django.db.models.lookups import Exact, In, Range
 from django.urls import reverse
 
-from codes.search.fulltext import SearchDocumentField
+from codes.fulltext import SearchDocumentField
 
 CODE_FORMAT = r"^[0-9]{4}[0-9FTU]$"
 CODE_FORMAT_HELP = "Five characters: five digits (64868), or four digits then F, T or U (0001F)."
@@ -377,7 +377,6 @@ class CodeProcedure(models.Model):
         max_length=10,
         choices=EditorialState.choices,
         default=EditorialState.DRAFT,
-        db_index=True,
     )
     section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="codes")
     title = models.CharField(
@@ -507,6 +506,16 @@ class CodeProcedure(models.Model):
         ordering = ["code"]
         verbose_name = "CPT code"
         verbose_name_plural = "CPT codes"
+        indexes = [
+            # Serves the editors' lists of drafts and codes in review. Partial on purpose:
+            # almost every code is published, and a full index on the state tempts
+            # SQLite's planner to walk it instead of letting the full-text index lead.
+            models.Index(
+                fields=["editorial_state"],
+                condition=~Q(editorial_state=EditorialState.PUBLISHED),
+                name="codeprocedure_unpublished",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=CODE_FORMAT_CONDITION, name="codeprocedure_code_format"

@@ -8,8 +8,9 @@ documents every variable.
 import os
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from cptsite.database import database_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -115,32 +116,11 @@ TEMPLATES = [
 
 DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 DATABASE_URL = os.environ.get("DATABASE_URL", "") or DEFAULT_DATABASE_URL
-try:
-    default_database = dj_database_url.parse(DATABASE_URL)
-except ValueError as error:
-    raise ImproperlyConfigured(f"DATABASE_URL is not a valid URL: {error}") from None
-if not default_database.get("ENGINE"):
-    raise ImproperlyConfigured(f"DATABASE_URL has an unknown scheme: {DATABASE_URL!r}")
-
-if default_database["ENGINE"] == "django.db.backends.sqlite3":
-    default_database["CONN_MAX_AGE"] = None  # one connection per thread, kept open
-    default_database["OPTIONS"] = {
-        # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the busy
-        # timeout instead of failing with "database is locked" on lock upgrade.
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": (
-            "PRAGMA journal_mode=WAL;"
-            "PRAGMA synchronous=NORMAL;"
-            "PRAGMA foreign_keys=ON;"
-            "PRAGMA cache_size=-32000;"
-        ),
-    }
-elif default_database["ENGINE"] == "django.db.backends.postgresql":
-    default_database["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 600)
-    default_database["CONN_HEALTH_CHECKS"] = True
-
-DATABASES = {"default": default_database}
+DATABASES = {
+    "default": database_from_url(
+        DATABASE_URL, pg_conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 600)
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Passwords, language, time ---------------------------------------------------------------

@@ -1,20 +1,25 @@
-"""The full-text index and the triggers that keep it in sync (see codes/search/schema.py)."""
+"""The full-text index (see codes/search/schema.py).
+
+This creates the storage. The triggers that keep it in sync are installed, and the index
+filled, after every migrate run (CodesConfig.ready connects codes.search.schema).
+"""
 
 import django.db.models.deletion
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
-import codes.search.fulltext
+import codes.fulltext
 from codes.search import schema
 
 
-def create_index(apps, schema_editor):
-    for statement in schema.forwards_statements(schema_editor.connection.vendor):
+def create_storage(apps, schema_editor):
+    for statement in schema.STORAGE[schema_editor.connection.vendor]:
         schema_editor.execute(statement, params=None)
 
 
-def drop_index(apps, schema_editor):
-    for statement in schema.backwards_statements(schema_editor.connection.vendor):
+def drop_storage(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    for statement in [*schema.DROP_TRIGGERS[vendor](), *schema.DROP_STORAGE[vendor]]:
         schema_editor.execute(statement, params=None)
 
 
@@ -40,12 +45,12 @@ class Migration(migrations.Migration):
                         to="codes.codeprocedure",
                     ),
                 ),
-                ("document", codes.search.fulltext.SearchDocumentField()),
+                ("document", codes.fulltext.SearchDocumentField()),
             ],
             options={
                 "db_table": "codes_searchentry",
                 "managed": False,
             },
         ),
-        migrations.RunPython(create_index, drop_index),
+        migrations.RunPython(create_storage, drop_storage),
     ]

@@ -15,7 +15,8 @@ import re
 from django.db import connection
 from django.db.models import F, FloatField, Value
 
-from codes.search.fulltext import Relevance, WordQuery
+from codes.fulltext import Relevance, WordQuery
+from codes.models import SearchEntry
 from codes.search.query import MAX_QUERY_LENGTH, ParsedQuery, QueryKind, parse_query
 
 __all__ = [
@@ -64,20 +65,31 @@ def code_lookup(queryset, parsed):
 
 
 def matching_codes(queryset, parsed, word_query=None):
-    """Return the codes that match, unranked (for counts and facets)."""
+    """Return the codes that match, unranked and unordered (for counts and facets).
+
+    Words are matched in a subquery (`id IN (SELECT rowid ... MATCH ...)`), which the
+    full-text index answers once; a join would let SQLite's planner probe the index once
+    per code instead.
+    """
     if parsed.kind == QueryKind.EMPTY:
         return queryset
     if parsed.is_code_lookup:
         return code_lookup(queryset, parsed)
     if not word_query:
         return queryset.none()
-    return queryset.filter(search_entry__document__matches=word_query)
+    entries = SearchEntry.objects.filter(document__matches=word_query)
+    return queryset.filter(pk__in=entries.values("code_id"))
 
 
 def ranked(queryset, parsed, word_query):
-    if parsed.is_code_lookup or not word_query:
-        return queryset.annotate(relevance=Value(1.0, output_field=FloatField()))
-    return queryset.annotate(relevance=Relevance(F("search_entry__document"), word_query))
+    """Return the matches annotated with `relevance`; for words, through a join that
+    lets the full-text index drive the query and rank each match."""
+    if parsed.is_code_lookup or parsed.kind == QueryKind.EMPTY or not word_query:
+        matching = matching_codes(queryset, parsed, word_query)
+        return matching.annotate(relevance=Value(1.0, output_field=FloatField()))
+    return queryset.filter(search_entry__document__matches=word_query).annotate(
+        relevance=Relevance(F("search_entry__document"), word_query)
+    )
 
 
 def search_codes(queryset, text, relax=True, complete_last_word=False):
@@ -90,8 +102,8 @@ def search_codes(queryset, text, relax=True, complete_last_word=False):
     """
     parsed = text if isinstance(text, ParsedQuery) else parse_query(text)
     if parsed.is_code_lookup or parsed.kind == QueryKind.EMPTY:
-        matching = matching_codes(queryset, parsed)
-        return SearchResults(parsed, ranked(matching, parsed, None).order_by("code"), matching)
+        results = ranked(queryset, parsed, None).order_by("code")
+        return SearchResults(parsed, results, matching_codes(queryset, parsed))
 
     word_query = word_query_for(parsed, prefix=complete_last_word)
     relaxed = False
@@ -99,8 +111,8 @@ def search_codes(queryset, text, relax=True, complete_last_word=False):
     if relax and several_words and not matching_codes(queryset, parsed, word_query).exists():
         word_query = word_query_for(parsed, any_word=True, prefix=complete_last_word)
         relaxed = True
+    results = ranked(queryset, parsed, word_query).order_by("-relevance", "code")
     matching = matching_codes(queryset, parsed, word_query)
-    results = ranked(matching, parsed, word_query).order_by("-relevance", "code")
     return SearchResults(parsed, results, matching, word_query, relaxed=relaxed)
 
 

@@ -13,7 +13,13 @@ SQLite: an FTS5 table (Porter stemming) whose rowid is the code's id, and a seco
 unstemmed FTS5 table of the words a user may type, whose vocabulary feeds "Did you mean".
 PostgreSQL: a table holding a weighted tsvector (GIN index), the same words under a trigram
 index (pg_trgm) for suggestions, and the body text for highlighted snippets.
+
+The storage is created by a migration. The triggers are installed after every `migrate`
+that applied something (see `restore_triggers`), because SQLite rebuilds a table to alter
+it, and a trigger naming that table would break the rebuild.
 """
+
+from django.db import connections, transaction
 
 # Each table whose rows feed a code's document, with the SQL that yields the ids of the
 # codes a changed row affects ({row} is NEW or OLD), and the events that matter.
@@ -101,17 +107,26 @@ def sqlite_refresh_statements(ids_sql):
     ]
 
 
-def sqlite_forwards():
-    statements = [
-        # Porter stemming so "sutures" finds "suture"; diacritics folded.
-        "CREATE VIRTUAL TABLE codes_searchentry USING fts5("
-        "code, title, terms, tags, body, "
-        "tokenize = 'porter unicode61 remove_diacritics 2')",
-        # The words a user may type, unstemmed, for spelling suggestions.
-        "CREATE VIRTUAL TABLE codes_searchwords USING fts5("
-        "words, tokenize = 'unicode61 remove_diacritics 2')",
-        "CREATE VIRTUAL TABLE codes_searchwords_vocab USING fts5vocab(codes_searchwords, row)",
-    ]
+SQLITE_STORAGE = [
+    # Porter stemming so "sutures" finds "suture"; diacritics folded.
+    "CREATE VIRTUAL TABLE codes_searchentry USING fts5("
+    "code, title, terms, tags, body, "
+    "tokenize = 'porter unicode61 remove_diacritics 2')",
+    # The words a user may type, unstemmed, for spelling suggestions.
+    "CREATE VIRTUAL TABLE codes_searchwords USING fts5("
+    "words, tokenize = 'unicode61 remove_diacritics 2')",
+    "CREATE VIRTUAL TABLE codes_searchwords_vocab USING fts5vocab(codes_searchwords, row)",
+]
+
+SQLITE_DROP_STORAGE = [
+    "DROP TABLE IF EXISTS codes_searchwords_vocab",
+    "DROP TABLE IF EXISTS codes_searchwords",
+    "DROP TABLE IF EXISTS codes_searchentry",
+]
+
+
+def sqlite_triggers():
+    statements = []
     for table, ids_template, events in SOURCE_TABLES:
         for event in events:
             ids_sql = ids_subquery(ids_template, "OLD" if event == "DELETE" else "NEW")
@@ -120,44 +135,50 @@ def sqlite_forwards():
                 f"CREATE TRIGGER codes_search_{table}_{event.lower()} "
                 f"AFTER {event} ON {table} BEGIN\n{body};\nEND"
             )
-    # Index what is already there (a migration on a filled database).
-    statements.extend(sqlite_refresh_statements("SELECT id FROM codes_codeprocedure"))
     return statements
 
 
-def sqlite_backwards():
-    statements = [
+def sqlite_drop_triggers():
+    return [
         f"DROP TRIGGER IF EXISTS codes_search_{table}_{event.lower()}"
         for table, _, events in SOURCE_TABLES
         for event in events
     ]
-    return [
-        *statements,
-        "DROP TABLE IF EXISTS codes_searchwords_vocab",
-        "DROP TABLE IF EXISTS codes_searchwords",
-        "DROP TABLE IF EXISTS codes_searchentry",
-    ]
+
+
+SQLITE_REBUILD = [
+    "DELETE FROM codes_searchentry",
+    "DELETE FROM codes_searchwords",
+    "INSERT INTO codes_searchentry (rowid, code, title, terms, tags, body) "
+    + document_select_sql("sqlite"),
+    "INSERT INTO codes_searchwords (rowid, words) "
+    "SELECT rowid, title || ' ' || terms || ' ' || tags FROM codes_searchentry",
+]
 
 
 # PostgreSQL ------------------------------------------------------------------------------
 
+POSTGRESQL_STORAGE = [
+    """CREATE TABLE codes_searchentry (
+        rowid bigint PRIMARY KEY
+            REFERENCES codes_codeprocedure (id) ON DELETE CASCADE
+            DEFERRABLE INITIALLY DEFERRED,
+        document tsvector NOT NULL,
+        words text NOT NULL,
+        body text NOT NULL
+    )""",
+    # Serves `document @@ websearch_to_tsquery(...)`, the word search.
+    "CREATE INDEX codes_searchentry_document ON codes_searchentry USING gin (document)",
+    # Serves `words %> 'hypoglosal'`, the spelling suggestions.
+    "CREATE INDEX codes_searchentry_words_trgm ON codes_searchentry USING gin (words gin_trgm_ops)",
+]
 
-def postgresql_forwards():
+POSTGRESQL_DROP_STORAGE = ["DROP TABLE IF EXISTS codes_searchentry"]
+
+
+def postgresql_triggers():
     statements = [
-        """CREATE TABLE codes_searchentry (
-            rowid bigint PRIMARY KEY
-                REFERENCES codes_codeprocedure (id) ON DELETE CASCADE
-                DEFERRABLE INITIALLY DEFERRED,
-            document tsvector NOT NULL,
-            words text NOT NULL,
-            body text NOT NULL
-        )""",
-        # Serves `document @@ websearch_to_tsquery(...)`, the word search.
-        "CREATE INDEX codes_searchentry_document ON codes_searchentry USING gin (document)",
-        # Serves `words %> 'hypoglosal'`, the spelling suggestions.
-        "CREATE INDEX codes_searchentry_words_trgm "
-        "ON codes_searchentry USING gin (words gin_trgm_ops)",
-        f"""CREATE FUNCTION codes_search_refresh(ids bigint[]) RETURNS void
+        f"""CREATE OR REPLACE FUNCTION codes_search_refresh(ids bigint[]) RETURNS void
         LANGUAGE sql AS $$
             DELETE FROM codes_searchentry WHERE rowid = ANY(ids);
             INSERT INTO codes_searchentry (rowid, document, words, body)
@@ -170,13 +191,13 @@ def postgresql_forwards():
                 d.body
             FROM ({document_select_sql("postgresql")} WHERE c.id = ANY(ids))
                 AS d (id, code, title, terms, tags, body);
-        $$""",
+        $$"""
     ]
     for table, ids_template, events in SOURCE_TABLES:
         new_ids = ids_subquery(ids_template, "NEW")
         old_ids = ids_subquery(ids_template, "OLD")
         statements.append(
-            f"""CREATE FUNCTION codes_search_on_{table}() RETURNS trigger
+            f"""CREATE OR REPLACE FUNCTION codes_search_on_{table}() RETURNS trigger
             LANGUAGE plpgsql AS $$
             BEGIN
                 IF TG_OP = 'DELETE' THEN
@@ -191,25 +212,57 @@ def postgresql_forwards():
             f"CREATE TRIGGER codes_search_{table} AFTER {' OR '.join(events)} ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION codes_search_on_{table}()"
         )
-    statements.append("SELECT codes_search_refresh(ARRAY(SELECT id FROM codes_codeprocedure))")
     return statements
 
 
-def postgresql_backwards():
+def postgresql_drop_triggers():
     statements = []
     for table, _, _ in SOURCE_TABLES:
         statements.append(f"DROP TRIGGER IF EXISTS codes_search_{table} ON {table}")
         statements.append(f"DROP FUNCTION IF EXISTS codes_search_on_{table}()")
-    return [
-        *statements,
-        "DROP FUNCTION IF EXISTS codes_search_refresh(bigint[])",
-        "DROP TABLE IF EXISTS codes_searchentry",
-    ]
+    return [*statements, "DROP FUNCTION IF EXISTS codes_search_refresh(bigint[])"]
 
 
-def forwards_statements(vendor):
-    return {"sqlite": sqlite_forwards, "postgresql": postgresql_forwards}[vendor]()
+POSTGRESQL_REBUILD = ["SELECT codes_search_refresh(ARRAY(SELECT id FROM codes_codeprocedure))"]
 
 
-def backwards_statements(vendor):
-    return {"sqlite": sqlite_backwards, "postgresql": postgresql_backwards}[vendor]()
+# What the migration and the migrate signals run ------------------------------------------
+
+STORAGE = {"sqlite": SQLITE_STORAGE, "postgresql": POSTGRESQL_STORAGE}
+DROP_STORAGE = {"sqlite": SQLITE_DROP_STORAGE, "postgresql": POSTGRESQL_DROP_STORAGE}
+TRIGGERS = {"sqlite": sqlite_triggers, "postgresql": postgresql_triggers}
+DROP_TRIGGERS = {"sqlite": sqlite_drop_triggers, "postgresql": postgresql_drop_triggers}
+REBUILD = {"sqlite": SQLITE_REBUILD, "postgresql": POSTGRESQL_REBUILD}
+
+
+def execute_all(connection, statements):
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def index_exists(connection):
+    return "codes_searchentry" in connection.introspection.table_names()
+
+
+def suspend_triggers(sender, using, plan=None, **kwargs):
+    """Before migrations run, drop the triggers.
+
+    SQLite alters a table by rebuilding and renaming it, which fails (or silently loses
+    the triggers) while triggers name that table.
+    """
+    connection = connections[using]
+    if plan and connection.vendor in DROP_TRIGGERS:
+        execute_all(connection, DROP_TRIGGERS[connection.vendor]())
+
+
+def restore_triggers(sender, using, plan=None, **kwargs):
+    """After migrations ran, install the triggers again and rebuild the index, so any
+    row a migration changed is indexed too."""
+    connection = connections[using]
+    if not plan or connection.vendor not in TRIGGERS or not index_exists(connection):
+        return
+    with transaction.atomic(using=using):
+        execute_all(connection, DROP_TRIGGERS[connection.vendor]())
+        execute_all(connection, TRIGGERS[connection.vendor]())
+        execute_all(connection, REBUILD[connection.vendor])

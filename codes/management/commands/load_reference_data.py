@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core import serializers
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
 
 from codes.models import SeededRecord
 
@@ -37,13 +37,19 @@ class Command(BaseCommand):
             help="Fixture files to load, in order (default: every *.json in fixtures/).",
         )
         parser.add_argument(
+            "--database",
+            default=DEFAULT_DB_ALIAS,
+            help="The database alias to load into (default: default).",
+        )
+        parser.add_argument(
             "--dry-run",
             action="store_true",
             help="Report what would be created, and change nothing.",
         )
 
-    def handle(self, *args, fixture_files, dry_run, verbosity, **options):
+    def handle(self, *args, fixture_files, dry_run, database, verbosity, **options):
         self.verbosity = verbosity
+        self.using = database
         paths = [Path(name) for name in fixture_files] or sorted(DEFAULT_FIXTURE_DIR.glob("*.json"))
         if not paths:
             raise CommandError(f"No fixture files found in {DEFAULT_FIXTURE_DIR}.")
@@ -53,8 +59,10 @@ class Command(BaseCommand):
 
         totals = {"created": 0, "existing": 0, "deleted_by_editor": 0}
         try:
-            with transaction.atomic():
-                seeded = set(SeededRecord.objects.values_list("model_label", "natural_key"))
+            with transaction.atomic(using=self.using):
+                seeded = set(
+                    SeededRecord.objects.using(self.using).values_list("model_label", "natural_key")
+                )
                 for path in paths:
                     counts = self.load_file(path, seeded)
                     for outcome, number in counts.items():
@@ -67,6 +75,8 @@ class Command(BaseCommand):
         except (serializers.base.DeserializationError, DatabaseError) as error:
             raise CommandError(f"Could not load the reference content: {error}") from error
 
+        if self.verbosity < 1:
+            return
         prefix = "Dry run: would create" if dry_run else "Created"
         self.stdout.write(
             self.style.SUCCESS(
@@ -79,7 +89,11 @@ class Command(BaseCommand):
     def load_file(self, path, seeded):
         counts = {"created": 0, "existing": 0, "deleted_by_editor": 0}
         with path.open(encoding="utf-8") as stream:
-            objects = list(serializers.deserialize("json", stream, handle_forward_references=True))
+            objects = list(
+                serializers.deserialize(
+                    "json", stream, using=self.using, handle_forward_references=True
+                )
+            )
         deferred = []
         for deserialized in objects:
             instance = deserialized.object
@@ -93,16 +107,16 @@ class Command(BaseCommand):
                 continue
             # A normal save, not loaddata's raw one: auto timestamps are filled in and
             # the usual signals (history, cache version) see a real creation.
-            instance.save()
+            instance.save(using=self.using)
             for field_name, related_pks in (deserialized.m2m_data or {}).items():
                 getattr(instance, field_name).set(related_pks)
-            SeededRecord.objects.create(model_label=key[0], natural_key=key[1])
+            SeededRecord.objects.using(self.using).create(model_label=key[0], natural_key=key[1])
             seeded.add(key)
             counts["created"] += 1
             if deserialized.deferred_fields:
                 deferred.append(deserialized)
         for deserialized in deferred:
-            deserialized.save_deferred_fields()
+            deserialized.save_deferred_fields(using=self.using)
         return counts
 
     def report_file(self, path, counts):

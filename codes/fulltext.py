@@ -82,10 +82,11 @@ class Matches(Lookup):
         return "%s", [value]
 
     def as_sqlite(self, compiler, connection):
-        # FTS5 matches against the table itself (its hidden column of the same name), so
-        # use the alias the join gave the table.
-        table = connection.ops.quote_name(self.lhs.alias)
-        return f"{table} MATCH %s", [self.rhs.fts5()]
+        # FTS5 matches against a hidden column named after the table itself, reached
+        # through whatever alias the query gave the table.
+        quote = connection.ops.quote_name
+        hidden_column = f"{quote(self.lhs.alias)}.{quote(self.lhs.target.model._meta.db_table)}"
+        return f"{hidden_column} MATCH %s", [self.rhs.fts5()]
 
     def as_postgresql(self, compiler, connection):
         lhs, lhs_params = compiler.compile(self.lhs)

@@ -1,0 +1,88 @@
+"""Measure the search page's server-side time on a fixed query mix.
+
+Run it against the synthetic catalogue (`make bench-search` does), not the real database:
+the numbers only mean something at scale. Each request goes through the whole Django stack
+(middleware, view, queries, template) in this process, so the time is what the server
+spends, without network or client overhead. Latency lives here, never in the test suite.
+"""
+
+import statistics
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.test import Client
+
+from codes.models import CodeProcedure
+
+QUERY_MIX = [
+    ("code (redirect)", {"q": "64868"}),
+    ("prefix", {"q": "6486"}),
+    ("range", {"q": "64800-64999"}),
+    ("one word", {"q": "graft"}),
+    ("several words", {"q": "repair of the ulnar nerve"}),
+    ("lay term", {"q": "tongue nerve"}),
+    ("one word + facets", {"q": "nerve", "specialty": "neurosurgery", "add_on": "no"}),
+    ("prefix + facet", {"q": "4", "nerve": "facial-nerve"}),
+    ("words + facet, sorted by code", {"q": "median nerve", "place": "21", "sort": "code"}),
+    ("no match, did you mean", {"q": "hypoglosal"}),
+]
+
+
+def percentile(samples, fraction):
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+class Command(BaseCommand):
+    help = "Report p50 and p95 server-side time of the search page on a fixed query mix."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--repeat", type=int, default=30, help="Timed runs per query.")
+        parser.add_argument("--warmup", type=int, default=3, help="Untimed runs per query.")
+        parser.add_argument(
+            "--min-codes",
+            type=int,
+            default=100_000,
+            help="Refuse to run on a catalogue smaller than this.",
+        )
+
+    def handle(self, *args, repeat, warmup, min_codes, **options):
+        total = CodeProcedure.objects.count()
+        if total < min_codes:
+            raise CommandError(
+                f"The database holds {total} codes; build the synthetic catalogue first "
+                "(make bench-search does) or lower --min-codes."
+            )
+        client = Client(SERVER_NAME="localhost")
+        every_sample = []
+        rows = []
+        for label, params in QUERY_MIX:
+            for _ in range(warmup):
+                self.fetch(client, params)
+            samples = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                status = self.fetch(client, params)
+                samples.append((time.perf_counter() - started) * 1000)
+            every_sample.extend(samples)
+            rows.append((label, params, status, samples))
+
+        self.stdout.write(f"Catalogue: {total:,} codes. {repeat} timed runs per query.\n")
+        self.stdout.write("| query | parameters | status | p50 ms | p95 ms |")
+        self.stdout.write("| --- | --- | --- | ---: | ---: |")
+        for label, params, status, samples in rows:
+            self.stdout.write(
+                f"| {label} | `{params}` | {status} | {statistics.median(samples):.1f} "
+                f"| {percentile(samples, 0.95):.1f} |"
+            )
+        self.stdout.write(
+            f"| **whole mix** | | | {statistics.median(every_sample):.1f} "
+            f"| {percentile(every_sample, 0.95):.1f} |"
+        )
+
+    def fetch(self, client, params):
+        response = client.get("/search/", params)
+        if response.status_code not in {200, 302}:
+            raise CommandError(f"{params} answered {response.status_code}")
+        return response.status_code

@@ -1,0 +1,226 @@
+"""Fill a separate database with a large synthetic catalogue, to measure search at scale.
+
+The real reference holds a few dozen codes; a department's full catalogue holds many
+thousands. This command builds a benchmark database of the real content plus `--count`
+synthetic codes with realistic titles, text, nerves, specialties, modifiers and places of
+service. It refuses to write to the site's own database, and every synthetic code sits
+under a section named "Synthetic catalogue", so it can never pass for real content.
+"""
+
+import random
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections, transaction
+
+from codes.models import (
+    CodeModifier,
+    CodeProcedure,
+    CodeStatus,
+    EditorialState,
+    Modifier,
+    Nerve,
+    PlaceOfService,
+    Section,
+    Specialty,
+)
+from cptsite.database import database_from_url
+
+ALIAS = "synthetic"
+BATCH = 2000
+ROOT_SLUG = "synthetic-catalogue"
+
+ACTIONS = [
+    "Repair", "Suture", "Excision", "Decompression", "Neurolysis", "Transposition",
+    "Exploration", "Graft repair", "Release", "Reconstruction", "Biopsy", "Injection",
+    "Stimulator placement", "Revision", "Removal", "Anastomosis",
+]  # fmt: skip
+STRUCTURES = [
+    "digital nerve", "median nerve", "ulnar nerve", "radial nerve", "sciatic nerve",
+    "tibial nerve", "peroneal nerve", "facial nerve", "trigeminal branch", "brachial plexus",
+    "lumbar plexus", "intercostal nerve", "femoral nerve", "sural nerve", "tendon sheath",
+    "carpal tunnel", "cubital tunnel", "tarsal tunnel", "spinal accessory nerve",
+    "hypoglossal nerve", "occipital nerve", "phrenic nerve",
+]  # fmt: skip
+QUALIFIERS = [
+    "hand or foot", "arm or leg", "head or neck", "with microscope", "open approach",
+    "endoscopic", "each additional", "primary", "secondary or delayed", "first stage",
+    "second stage", "up to 4 cm", "more than 4 cm", "with transposition", "bilateral",
+]  # fmt: skip
+REASONS = [
+    "a laceration", "a crush injury", "a tumour removal", "compression", "a failed earlier "
+    "repair", "scar tissue", "a traction injury", "an entrapment",
+]  # fmt: skip
+
+
+class Command(BaseCommand):
+    help = (
+        "Build a benchmark database: the real reference content plus COUNT synthetic "
+        "codes. Never the site's own database."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--count", type=int, default=100_000)
+        parser.add_argument(
+            "--database-url",
+            required=True,
+            help="Where to build the catalogue, e.g. sqlite:///var/bench/catalog.sqlite3.",
+        )
+        parser.add_argument("--seed", type=int, default=64868, help="Random seed.")
+
+    def handle(self, *args, count, database_url, seed, verbosity, **options):
+        self.verbosity = verbosity
+        if count < 1 or count > 129_000:
+            raise CommandError("--count must be between 1 and 129,000 (the code space).")
+        config = database_from_url(database_url, "--database-url")
+        if same_database(config, settings.DATABASES["default"]):
+            raise CommandError(
+                "Refusing to write synthetic codes into the site's own database; "
+                "give a separate --database-url."
+            )
+        if config["ENGINE"] == "django.db.backends.sqlite3":
+            Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        # Register the benchmark database beside the default one, for this process only.
+        connections.settings[ALIAS] = connections.configure_settings(
+            {"default": settings.DATABASES["default"], ALIAS: config}
+        )[ALIAS]
+
+        call_command("migrate", database=ALIAS, verbosity=0)
+        call_command("load_reference_data", database=ALIAS, verbosity=0)
+        rng = random.Random(seed)
+        with transaction.atomic(using=ALIAS):
+            removed = self.remove_previous()
+            created = self.generate(count, rng)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Synthetic catalogue at {database_url}: removed {removed} old synthetic "
+                f"codes, created {created}."
+            )
+        )
+
+    def remove_previous(self):
+        codes = CodeProcedure.objects.using(ALIAS).filter(section__parent__slug=ROOT_SLUG)
+        removed, _ = codes.delete()
+        return removed
+
+    def sections(self):
+        root, _ = Section.objects.using(ALIAS).get_or_create(
+            slug=ROOT_SLUG,
+            defaults={
+                "name": "Synthetic catalogue (benchmark data, not real codes)",
+                "range_start": "00000",
+                "range_end": "9999U",
+            },
+        )
+        blocks = {}
+        for block in range(10):
+            blocks[str(block)], _ = Section.objects.using(ALIAS).get_or_create(
+                slug=f"{ROOT_SLUG}-{block}",
+                defaults={
+                    "name": f"Synthetic block {block}",
+                    "parent": root,
+                    "range_start": f"{block}0000",
+                    "range_end": f"{block}999U",
+                },
+            )
+        return blocks
+
+    def code_space(self, count, rng):
+        taken = set(CodeProcedure.objects.using(ALIAS).values_list("code", flat=True))
+        digits = (f"{n:05d}" for n in range(100_000))
+        tracking = (f"{n:04d}{letter}" for letter in "TFU" for n in range(10_000))
+        free = [code for code in (*digits, *tracking) if code not in taken]
+        return sorted(rng.sample(free, min(count, len(free))))
+
+    def generate(self, count, rng):
+        blocks = self.sections()
+        nerves = list(Nerve.objects.using(ALIAS).all())
+        specialties = list(Specialty.objects.using(ALIAS).all())
+        modifiers = list(Modifier.objects.using(ALIAS).all())
+        places = list(PlaceOfService.objects.using(ALIAS).all())
+        created = 0
+        codes = self.code_space(count, rng)
+        for start in range(0, len(codes), BATCH):
+            batch = [
+                self.synthetic_code(code, blocks, rng) for code in codes[start : start + BATCH]
+            ]
+            CodeProcedure.objects.using(ALIAS).bulk_create(batch)
+            saved = CodeProcedure.objects.using(ALIAS).filter(
+                code__in=[code.code for code in batch]
+            )
+            nerve_links, specialty_links, place_links, modifier_links = [], [], [], []
+            for code in saved.only("id", "is_add_on"):
+                for nerve in rng.sample(nerves, rng.randint(0, 2)):
+                    nerve_links.append(
+                        CodeProcedure.nerves.through(codeprocedure_id=code.id, nerve_id=nerve.id)
+                    )
+                for specialty in rng.sample(specialties, rng.randint(0, 2)):
+                    specialty_links.append(
+                        CodeProcedure.specialties.through(
+                            codeprocedure_id=code.id, specialty_id=specialty.id
+                        )
+                    )
+                for place in rng.sample(places, rng.randint(0, 2)):
+                    place_links.append(
+                        CodeProcedure.places_of_service.through(
+                            codeprocedure_id=code.id, placeofservice_id=place.id
+                        )
+                    )
+                for modifier in rng.sample(modifiers, rng.randint(0, 3)):
+                    modifier_links.append(
+                        CodeModifier(
+                            code_id=code.id,
+                            modifier_id=modifier.id,
+                            note=f"May apply when {rng.choice(REASONS)} changes the work.",
+                        )
+                    )
+            CodeProcedure.nerves.through.objects.using(ALIAS).bulk_create(nerve_links)
+            CodeProcedure.specialties.through.objects.using(ALIAS).bulk_create(specialty_links)
+            CodeProcedure.places_of_service.through.objects.using(ALIAS).bulk_create(place_links)
+            CodeModifier.objects.using(ALIAS).bulk_create(modifier_links)
+            created += len(batch)
+            if self.verbosity >= 2:
+                self.stdout.write(f"{created} codes")
+        return created
+
+    def synthetic_code(self, code, blocks, rng):
+        action, structure = rng.choice(ACTIONS), rng.choice(STRUCTURES)
+        qualifier, reason = rng.choice(QUALIFIERS), rng.choice(REASONS)
+        is_add_on = qualifier == "each additional"
+        return CodeProcedure(
+            code=code,
+            title=f"{action} of the {structure}, {qualifier}",
+            summary=f"{action} of the {structure} ({qualifier}) after {reason}.",
+            plain_language=(
+                f"The surgeon works on the {structure} to restore its function after "
+                f"{reason}. This synthetic entry exists only to measure search speed."
+            ),
+            procedure_description=(
+                f"- The {structure} is exposed.\n- Damaged tissue is trimmed.\n"
+                f"- The {action.lower()} is completed and the wound closed."
+            ),
+            medical_necessity=f"Loss of function of the {structure} after {reason}.",
+            documentation="The cause, the approach and the repair in the operative note.",
+            search_terms=f"{structure} {action.lower()}",
+            section=blocks[code[0]],
+            status=CodeStatus.DELETED if rng.random() < 0.02 else CodeStatus.ACTIVE,
+            editorial_state=(
+                EditorialState.DRAFT if rng.random() < 0.03 else EditorialState.PUBLISHED
+            ),
+            is_add_on=is_add_on,
+            global_period="ZZZ" if is_add_on else rng.choice(["", "000", "010", "090"]),
+        )
+
+
+def database_identity(config):
+    """Return what tells two database settings apart (a SQLite file by its real path)."""
+    name = config.get("NAME")
+    if config["ENGINE"].endswith("sqlite3") and name:
+        name = str(Path(name).resolve())
+    return (config["ENGINE"], name, config.get("HOST") or "", str(config.get("PORT") or ""))
+
+
+def same_database(one, other):
+    return database_identity(one) == database_identity(other)
