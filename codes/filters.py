@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import Count
 
 from codes.models import (
+    CodeModifier,
     CodeProcedure,
     CodeStatus,
     InpatientOnly,
@@ -24,6 +25,31 @@ class SortOrder:
     CHOICES = [(RELEVANCE, "Best match"), (CODE, "Code")]
 
 
+class LinkedFacetFilter(django_filters.ModelMultipleChoiceFilter):
+    """Keep the codes linked to any chosen row, through a subquery on the link table.
+
+    A join would repeat a code once per matching link and need DISTINCT; the subquery
+    (`id IN (SELECT code FROM links WHERE target IN ...)`) does neither.
+    """
+
+    def __init__(self, *args, link_model, code_column, target_column, **kwargs):
+        super().__init__(*args, distinct=False, **kwargs)
+        self.link_model = link_model
+        self.code_column = code_column
+        self.target_column = target_column
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        links = self.link_model.objects.filter(**{f"{self.target_column}__in": value})
+        return qs.filter(pk__in=links.values(self.code_column))
+
+
+SPECIALTY_LINKS = CodeProcedure.specialties.through
+NERVE_LINKS = CodeProcedure.nerves.through
+PLACE_LINKS = CodeProcedure.places_of_service.through
+
+
 class CodeSearchFilter(django_filters.FilterSet):
     """The facets of the search page. Values within a facet widen (any of them); facets
     narrow each other."""
@@ -36,35 +62,44 @@ class CodeSearchFilter(django_filters.FilterSet):
         # only stops absurd payloads.
         max_length=MAX_QUERY_LENGTH * 50,
     )
-    specialty = django_filters.ModelMultipleChoiceFilter(
-        field_name="specialties__slug",
+    specialty = LinkedFacetFilter(
         to_field_name="slug",
         queryset=Specialty.objects.all(),
         label="Specialty",
+        link_model=SPECIALTY_LINKS,
+        code_column="codeprocedure_id",
+        target_column="specialty",
     )
-    nerve = django_filters.ModelMultipleChoiceFilter(
-        field_name="nerves__slug",
+    nerve = LinkedFacetFilter(
         to_field_name="slug",
         queryset=Nerve.objects.all(),
         label="Nerve",
+        link_model=NERVE_LINKS,
+        code_column="codeprocedure_id",
+        target_column="nerve",
     )
-    modifier = django_filters.ModelMultipleChoiceFilter(
-        field_name="code_modifiers__modifier__code",
+    modifier = LinkedFacetFilter(
         to_field_name="code",
         queryset=Modifier.objects.all(),
         label="Modifier",
+        link_model=CodeModifier,
+        code_column="code_id",
+        target_column="modifier",
     )
-    place = django_filters.ModelMultipleChoiceFilter(
-        field_name="places_of_service__code",
+    place = LinkedFacetFilter(
         to_field_name="code",
         queryset=PlaceOfService.objects.all(),
         label="Place of service",
+        link_model=PLACE_LINKS,
+        code_column="codeprocedure_id",
+        target_column="placeofservice",
     )
     section = django_filters.ModelMultipleChoiceFilter(
         field_name="section__slug",
-        to_field_name="slug",
         queryset=Section.objects.all(),
+        to_field_name="slug",
         label="Section",
+        distinct=False,
     )
     status = django_filters.MultipleChoiceFilter(
         field_name="status", choices=CodeStatus.choices, label="Code status"
@@ -125,38 +160,84 @@ class Facet:
         return any(value.selected for value in self.values)
 
 
-# How to group each facet: (value column, label column or a choices mapping).
-FACET_GROUPING = {
-    "specialty": ("specialties__slug", "specialties__name"),
-    "nerve": ("nerves__slug", "nerves__name"),
-    "modifier": ("code_modifiers__modifier__code", "code_modifiers__modifier__name"),
-    "place": ("places_of_service__code", "places_of_service__name"),
+# Facets counted over a link table: (link model, its code column, value, label).
+LINK_FACETS = {
+    "specialty": (SPECIALTY_LINKS, "codeprocedure_id", "specialty__slug", "specialty__name"),
+    "nerve": (NERVE_LINKS, "codeprocedure_id", "nerve__slug", "nerve__name"),
+    "modifier": (CodeModifier, "code_id", "modifier__code", "modifier__name"),
+    "place": (PLACE_LINKS, "codeprocedure_id", "placeofservice__code", "placeofservice__name"),
+}
+# Facets counted over a column of the code itself: (value column, label column or labels).
+COLUMN_FACETS = {
     "section": ("section__slug", "section__name"),
     "status": ("status", dict(CodeStatus.choices)),
     "add_on": ("is_add_on", {True: "Add-on codes", False: "Primary codes"}),
     "inpatient_only": ("inpatient_only", dict(InpatientOnly.choices)),
 }
+FACET_ORDER = ["specialty", "nerve", "modifier", "place", "section", "status", "add_on",
+               "inpatient_only"]  # fmt: skip
+
+
+def link_counts(scoped, facet_name):
+    """Return [(value, label, count)] for a facet counted over its link table.
+
+    Each link row is unique per (code, target), so a plain COUNT is exact.
+    """
+    link_model, code_column, value_column, label_column = LINK_FACETS[facet_name]
+    rows = (
+        link_model.objects.filter(**{f"{code_column}__in": scoped.values("pk")})
+        .values(value_column, label_column)
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    return [(row[value_column], row[label_column], row["count"]) for row in rows]
+
+
+def column_counts(scoped, facet_names):
+    """Return {facet: [(value, label, count)]} for column facets, in one grouped query."""
+    columns = []
+    for name in facet_names:
+        value_column, label_source = COLUMN_FACETS[name]
+        columns.append(value_column)
+        if isinstance(label_source, str):
+            columns.append(label_source)
+    totals = {name: {} for name in facet_names}
+    for row in scoped.values(*columns).annotate(count=Count("pk")).order_by():
+        for name in facet_names:
+            value_column, label_source = COLUMN_FACETS[name]
+            value = row[value_column]
+            label = row[label_source] if isinstance(label_source, str) else label_source.get(value)
+            previous = totals[name].get(value, (label, 0))
+            totals[name][value] = (label, previous[1] + row["count"])
+    return {
+        name: [(value, label, count) for value, (label, count) in values.items()]
+        for name, values in totals.items()
+    }
 
 
 def facet_counts(filterset, matching, query_params):
     """Count each facet's values over the matches filtered by every other facet.
 
-    One grouped query per facet, whatever the number of results or values.
+    A grouped query per link facet, and one for all the column facets that have nothing
+    selected (they share the same scope); a selected column facet gets its own. The
+    number of queries never depends on the number of results or values.
     """
+    selected_by_facet = {name: selected_values(filterset, name) for name in FACET_ORDER}
+    counted = {}
+    for name in LINK_FACETS:
+        counted[name] = link_counts(filterset.filter_except(matching, name), name)
+    shared = [name for name in COLUMN_FACETS if not selected_by_facet[name]]
+    if shared:
+        counted.update(column_counts(filterset.filter_except(matching, None), shared))
+    for name in COLUMN_FACETS:
+        if name not in shared:
+            counted.update(column_counts(filterset.filter_except(matching, name), [name]))
+
     facets = []
-    for name, (value_column, label_source) in FACET_GROUPING.items():
-        scoped = filterset.filter_except(matching, name).order_by()
-        if isinstance(label_source, dict):
-            rows = scoped.values(value_column).annotate(count=Count("pk", distinct=True))
-            rows = [(row[value_column], label_source.get(row[value_column]), row) for row in rows]
-        else:
-            rows = scoped.values(value_column, label_source).annotate(
-                count=Count("pk", distinct=True)
-            )
-            rows = [(row[value_column], row[label_source], row) for row in rows]
-        selected = selected_values(filterset, name)
+    for name in FACET_ORDER:
+        selected = selected_by_facet[name]
         values = []
-        for raw_value, label, row in rows:
+        for raw_value, label, count in counted[name]:
             if raw_value is None:
                 continue
             value = facet_param(name, raw_value)
@@ -164,7 +245,7 @@ def facet_counts(filterset, matching, query_params):
                 FacetValue(
                     value=value,
                     label=label or value,
-                    count=row["count"],
+                    count=count,
                     selected=value in selected,
                     query=toggled(query_params, name, value, selected),
                 )
@@ -214,6 +295,6 @@ def toggled(query_params, name, value, selected):
 
 def remove_all_facets(query_params):
     params = query_params.copy()
-    for name in [*FACET_GROUPING, "page"]:
+    for name in [*FACET_ORDER, "page"]:
         params.pop(name, None)
     return params

@@ -373,9 +373,11 @@ def test_search_page_query_count_does_not_grow_with_results(
     client, django_assert_num_queries, params
 ):
     # relaxation check for several words (1, only then); the count (1); the page (1);
-    # snippets (1, only for words); eight facets, one grouped query each (8).
+    # snippets (1, only for words); one grouped query per link facet (specialty, nerve,
+    # modifier, place: 4) and one for the column facets together (section, status,
+    # add-on, inpatient-only: 1).
     words = len(params.get("q", "").split())
-    expected = (1 if words > 1 else 0) + 1 + 1 + (1 if words else 0) + 8
+    expected = (1 if words > 1 else 0) + 1 + 1 + (1 if words else 0) + 5
     with django_assert_num_queries(expected):
         client.get("/search/", params)
     section = CodeProcedure.objects.get(code="64831").section
@@ -394,9 +396,18 @@ def test_search_page_query_count_does_not_grow_with_results(
 
 
 def test_selected_facets_add_one_validation_query_each(client, django_assert_num_queries):
-    # As above for one word (11), plus one query validating each selected facet value set.
-    with django_assert_num_queries(11 + 2):
+    # As above for one word (8), plus one query validating each selected facet's values.
+    with django_assert_num_queries(8 + 2):
         client.get("/search/", {"q": "nerve", "specialty": "neurosurgery", "nerve": "facial-nerve"})
+
+
+def test_a_selected_column_facet_is_counted_on_its_own(client, django_assert_num_queries):
+    # As for one word (8), plus validating the section (1), plus counting the section
+    # facet without its own selection (1).
+    with django_assert_num_queries(8 + 1 + 1):
+        response = client.get("/search/", {"q": "nerve", "section": "neurorrhaphy"})
+    sections = next(f for f in response.context["facets"] if f.name == "section")
+    assert {v.value for v in sections.values} == {"neurorrhaphy", "neurorrhaphy-with-graft"}
 
 
 # Autocomplete API ------------------------------------------------------------------------

@@ -52,14 +52,20 @@ def search(request):
             return redirect(exact)
 
     results = search_codes(codes, parsed)
-    ordered = filterset.filter_queryset(results.queryset)
+    matching = filterset.filter_queryset(results.matching)
     sort = cleaned.get("sort") or (
         SortOrder.RELEVANCE if parsed.kind == QueryKind.WORDS else SortOrder.CODE
     )
     if sort == SortOrder.CODE:
-        ordered = ordered.order_by("code")
+        # Code order needs no rank, so skip computing one for every match.
+        listing = matching.order_by("code")
+    else:
+        listing = filterset.filter_queryset(results.queryset)
 
-    paginator = Paginator(ordered.for_list(), RESULTS_PER_PAGE)
+    paginator = Paginator(listing.for_list(), RESULTS_PER_PAGE)
+    # Count through the unranked subquery form: the same rows, without the join that
+    # ranking needs.
+    paginator.count = matching.count()
     page = paginator.get_page(int(cleaned.get("page") or 1))
     snippets = highlighted_snippets([code.pk for code in page.object_list], results.word_query)
     for code in page.object_list:

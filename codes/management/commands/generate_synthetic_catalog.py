@@ -32,26 +32,41 @@ ALIAS = "synthetic"
 BATCH = 2000
 ROOT_SLUG = "synthetic-catalogue"
 
-ACTIONS = [
-    "Repair", "Suture", "Excision", "Decompression", "Neurolysis", "Transposition",
-    "Exploration", "Graft repair", "Release", "Reconstruction", "Biopsy", "Injection",
-    "Stimulator placement", "Revision", "Removal", "Anastomosis",
+# One body system per first digit of the code, as CPT groups its surgery codes, so a word
+# like "nerve" or "graft" matches a realistic share of the catalogue, not all of it.
+SYSTEMS = [
+    ("Integumentary", ["skin of the scalp", "skin of the trunk", "nail bed", "breast",
+                       "soft tissue of the hand", "pilonidal cyst"]),
+    ("Musculoskeletal", ["femur", "tibia", "radius", "humerus", "clavicle", "patella",
+                         "hip joint", "knee joint", "shoulder joint", "lumbar spine"]),
+    ("Respiratory", ["nasal septum", "maxillary sinus", "larynx", "trachea", "bronchus",
+                     "lung", "pleura"]),
+    ("Cardiovascular", ["aortic valve", "mitral valve", "coronary artery", "carotid artery",
+                        "femoral artery", "saphenous vein", "pacemaker pocket"]),
+    ("Digestive", ["tonsil", "oesophagus", "stomach", "small intestine", "colon", "rectum",
+                   "appendix", "gallbladder", "liver", "pancreas"]),
+    ("Urinary", ["kidney", "ureter", "bladder", "urethra", "prostate"]),
+    ("Genital", ["uterus", "ovary", "testis", "cervix", "vulva"]),
+    ("Endocrine", ["thyroid gland", "parathyroid gland", "adrenal gland", "thymus"]),
+    ("Nervous", ["digital nerve", "median nerve", "ulnar nerve", "radial nerve",
+                 "sciatic nerve", "tibial nerve", "peroneal nerve", "facial nerve",
+                 "brachial plexus", "intercostal nerve", "sural nerve", "occipital nerve"]),
+    ("Eye and ear", ["cornea", "lens", "retina", "eyelid", "middle ear", "eardrum",
+                     "cochlea", "lacrimal duct"]),
 ]  # fmt: skip
-STRUCTURES = [
-    "digital nerve", "median nerve", "ulnar nerve", "radial nerve", "sciatic nerve",
-    "tibial nerve", "peroneal nerve", "facial nerve", "trigeminal branch", "brachial plexus",
-    "lumbar plexus", "intercostal nerve", "femoral nerve", "sural nerve", "tendon sheath",
-    "carpal tunnel", "cubital tunnel", "tarsal tunnel", "spinal accessory nerve",
-    "hypoglossal nerve", "occipital nerve", "phrenic nerve",
+ACTIONS = [
+    "Repair", "Excision", "Incision and drainage", "Biopsy", "Removal", "Reconstruction",
+    "Revision", "Exploration", "Resection", "Insertion of a device", "Fixation",
+    "Destruction", "Endoscopy", "Injection", "Release", "Suture",
 ]  # fmt: skip
 QUALIFIERS = [
-    "hand or foot", "arm or leg", "head or neck", "with microscope", "open approach",
-    "endoscopic", "each additional", "primary", "secondary or delayed", "first stage",
-    "second stage", "up to 4 cm", "more than 4 cm", "with transposition", "bilateral",
+    "open approach", "endoscopic", "laparoscopic", "percutaneous", "each additional",
+    "complex", "simple", "with graft", "without graft", "bilateral", "first stage",
+    "second stage", "up to 4 cm", "more than 4 cm", "with imaging guidance",
 ]  # fmt: skip
 REASONS = [
-    "a laceration", "a crush injury", "a tumour removal", "compression", "a failed earlier "
-    "repair", "scar tissue", "a traction injury", "an entrapment",
+    "an injury", "a tumour", "an infection", "a blockage", "a deformity", "chronic pain",
+    "bleeding", "a failed earlier procedure", "scar tissue", "compression",
 ]  # fmt: skip
 
 
@@ -115,11 +130,11 @@ class Command(BaseCommand):
             },
         )
         blocks = {}
-        for block in range(10):
+        for block, (system, _) in enumerate(SYSTEMS):
             blocks[str(block)], _ = Section.objects.using(ALIAS).get_or_create(
                 slug=f"{ROOT_SLUG}-{block}",
                 defaults={
-                    "name": f"Synthetic block {block}",
+                    "name": f"Synthetic {system.lower()} procedures",
                     "parent": root,
                     "range_start": f"{block}0000",
                     "range_end": f"{block}999U",
@@ -186,24 +201,24 @@ class Command(BaseCommand):
         return created
 
     def synthetic_code(self, code, blocks, rng):
-        action, structure = rng.choice(ACTIONS), rng.choice(STRUCTURES)
+        _, structures = SYSTEMS[int(code[0])]
+        action, structure = rng.choice(ACTIONS), rng.choice(structures)
         qualifier, reason = rng.choice(QUALIFIERS), rng.choice(REASONS)
         is_add_on = qualifier == "each additional"
         return CodeProcedure(
             code=code,
             title=f"{action} of the {structure}, {qualifier}",
-            summary=f"{action} of the {structure} ({qualifier}) after {reason}.",
+            summary=f"{action} of the {structure} ({qualifier}) to treat {reason}.",
             plain_language=(
-                f"The surgeon works on the {structure} to restore its function after "
-                f"{reason}. This synthetic entry exists only to measure search speed."
+                f"The surgeon works on the {structure} to treat {reason}. "
+                "This is a synthetic benchmark entry, not a real code."
             ),
             procedure_description=(
-                f"- The {structure} is exposed.\n- Damaged tissue is trimmed.\n"
-                f"- The {action.lower()} is completed and the wound closed."
+                f"- The {structure} is reached by the chosen approach.\n"
+                f"- The {action.lower()} is completed.\n- The wound is closed."
             ),
-            medical_necessity=f"Loss of function of the {structure} after {reason}.",
-            documentation="The cause, the approach and the repair in the operative note.",
-            search_terms=f"{structure} {action.lower()}",
+            medical_necessity=f"Symptoms or loss of function from {reason}.",
+            documentation="The cause, the approach and the findings in the operative note.",
             section=blocks[code[0]],
             status=CodeStatus.DELETED if rng.random() < 0.02 else CodeStatus.ACTIVE,
             editorial_state=(
