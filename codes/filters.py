@@ -174,6 +174,8 @@ COLUMN_FACETS = {
     "add_on": ("is_add_on", {True: "Add-on codes", False: "Primary codes"}),
     "inpatient_only": ("inpatient_only", dict(InpatientOnly.choices)),
 }
+# Facets whose values are codes a coder knows by heart (modifier 22, place 21).
+CODED_FACETS = {"modifier", "place"}
 FACET_ORDER = ["specialty", "nerve", "modifier", "place", "section", "status", "add_on",
                "inpatient_only"]  # fmt: skip
 
@@ -241,6 +243,8 @@ def facet_counts(filterset, matching, query_params):
             if raw_value is None:
                 continue
             value = facet_param(name, raw_value)
+            if name in CODED_FACETS:
+                label = f"{value} {label}"
             values.append(
                 FacetValue(
                     value=value,
