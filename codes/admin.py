@@ -1,12 +1,24 @@
-"""The editors' tool: every content model, with the columns, filters and help an editor needs."""
+"""The editors' tool: every content model, with history, review and safe saving."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
+from codes.csv_format import export_response
 from codes.models import (
     ClinicalExample,
     CodeModifier,
     CodeProcedure,
     CodeRelation,
+    EditorialState,
     Modifier,
     Nerve,
     PlaceOfService,
@@ -14,6 +26,13 @@ from codes.models import (
     Source,
     Specialty,
 )
+from codes.search import search_codes
+
+PUBLISH_PERMISSION = "codes.publish_codeprocedure"
+
+
+def can_publish(user):
+    return user.has_perm(PUBLISH_PERMISSION)
 
 
 class ClinicalExampleInline(admin.StackedInline):
@@ -37,17 +56,77 @@ class CodeRelationInline(admin.TabularInline):
     fields = ["relation_type", "to_code", "note", "is_verified"]
 
 
+class CodeProcedureForm(forms.ModelForm):
+    """The code form, with the version it was opened at, so a save that would overwrite
+    someone else's newer change is refused with what changed."""
+
+    opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = CodeProcedure
+        # The admin picks the fields from its fieldsets; this form only adds a check.
+        fields = "__all__"  # noqa: DJ007
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if self.instance.pk:
+            self.fields["opened_version"].initial = self.instance.version
+        state = self.fields.get("editorial_state")
+        if state is not None and user is not None and not can_publish(user):
+            # Without the publish permission, a code can be a draft or in review.
+            state.choices = [
+                choice for choice in state.choices if choice[0] != EditorialState.PUBLISHED
+            ]
+            if self.instance.editorial_state == EditorialState.PUBLISHED:
+                self.initial["editorial_state"] = EditorialState.IN_REVIEW
+                state.help_text = (
+                    "This code is published. Saving your changes sends it to a reviewer; "
+                    "until they publish it, the public page is hidden."
+                )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and self.data.get("opened_version") not in (None, ""):
+            # Lock the row for the rest of the save, so two saves cannot both pass.
+            current = CodeProcedure.objects.select_for_update().get(pk=self.instance.pk)
+            opened = cleaned.get("opened_version")
+            if opened is not None and current.version != opened:
+                raise forms.ValidationError(conflict_message(current, self.initial))
+        return cleaned
+
+
+def conflict_message(current, opened_values):
+    """Say who changed the code since this form was opened, and which fields."""
+    changed = [
+        CodeProcedure._meta.get_field(name).verbose_name
+        for name, value in opened_values.items()
+        if name in {f.name for f in CodeProcedure._meta.concrete_fields}
+        and name not in {"version", "updated_at", "updated_by"}
+        and getattr(current, CodeProcedure._meta.get_field(name).attname, value) != value
+    ]
+    latest = current.history.select_related("history_user").first()
+    who = latest.history_user if latest and latest.history_user else "someone"
+    when = timezone.localtime(current.updated_at).strftime("%Y-%m-%d %H:%M")
+    fields = ", ".join(changed) if changed else "related rows or notes"
+    return (
+        f"{current.code} was changed by {who} at {when} after you opened it "
+        f"(changed: {fields}). Nothing was saved. Open the code again to see their "
+        "version, then make your change."
+    )
+
+
 @admin.register(CodeProcedure)
-class CodeProcedureAdmin(admin.ModelAdmin):
+class CodeProcedureAdmin(SimpleHistoryAdmin):
+    form = CodeProcedureForm
     list_display = [
         "code",
         "title",
         "status",
         "editorial_state",
-        "is_add_on",
-        "inpatient_only",
         "updated_at",
         "last_reviewed_on",
+        "reviewed_by",
     ]
     list_display_links = ["code", "title"]
     list_filter = [
@@ -58,9 +137,12 @@ class CodeProcedureAdmin(admin.ModelAdmin):
         "section",
         "specialties",
     ]
-    list_select_related = ["section"]
-    search_fields = ["code", "title", "summary"]
+    list_select_related = ["section", "reviewed_by"]
+    search_fields = ["code"]  # the site's own search does the work: get_search_results
+    search_help_text = "A code, part of one, a range (64864-64868) or words (tongue nerve)."
     ordering = ["code"]
+    list_per_page = 50
+    actions = ["send_for_review", "publish", "return_to_draft", "export_csv"]
     autocomplete_fields = [
         "section",
         "replaced_by",
@@ -72,14 +154,18 @@ class CodeProcedureAdmin(admin.ModelAdmin):
         "work_rvu_source",
     ]
     readonly_fields = [
+        "preview_link",
         "created_at",
         "created_by",
         "updated_at",
         "updated_by",
         "last_reviewed_on",
         "reviewed_by",
+        "version",
     ]
     inlines = [ClinicalExampleInline, CodeModifierInline, CodeRelationInline]
+    history_list_display = ["editorial_state"]
+    object_history_template = "admin/codes/codeprocedure/object_history.html"
     fieldsets = [
         (
             "The code",
@@ -93,9 +179,13 @@ class CodeProcedureAdmin(admin.ModelAdmin):
                     "deleted_date",
                     "replaced_by",
                     "editorial_state",
+                    "preview_link",
+                    "opened_version",
                 ],
-                "description": "Write the title in our own words. A deleted code keeps "
-                "its page: set its deletion date and the code to report instead.",
+                "description": "Write the title in our own words. A retired code is "
+                "never deleted: set its status to deleted, the deletion date and the "
+                "code to report instead. Drafts and codes in review are hidden from the "
+                "public; only a reviewer can publish.",
             },
         ),
         (
@@ -108,9 +198,11 @@ class CodeProcedureAdmin(admin.ModelAdmin):
                     "medical_necessity",
                     "documentation",
                     "coding_notes",
+                    "search_terms",
                 ],
-                "description": "Markdown: blank lines between paragraphs, '- ' for "
-                "lists. Never paste text from a coding website or the CPT book.",
+                "description": "Markdown: a blank line between paragraphs, '- ' for a "
+                "list, **bold**. Never paste text from a coding website or the CPT book. "
+                "HTML and scripts are removed when the page is shown.",
             },
         ),
         (
@@ -126,8 +218,8 @@ class CodeProcedureAdmin(admin.ModelAdmin):
                     "inpatient_only_verified",
                     "inpatient_only_note",
                 ],
-                "description": "Leave a fact empty or 'not yet verified' unless a "
-                "source you have read states it; the page then says so.",
+                "description": "Leave a fact empty or 'not yet verified' unless a source "
+                "you have read states it; the page then says so.",
             },
         ),
         (
@@ -148,36 +240,179 @@ class CodeProcedureAdmin(admin.ModelAdmin):
             {
                 "classes": ["collapse"],
                 "fields": ["official_descriptor"],
-                "description": "AMA copyright. Leave empty unless this deployment "
-                "holds a CPT licence.",
+                "description": "AMA copyright. Leave empty unless this deployment holds "
+                "a CPT licence.",
             },
         ),
         (
             "Record",
             {
                 "classes": ["collapse"],
-                "fields": readonly_fields,
+                "fields": [
+                    "created_at",
+                    "created_by",
+                    "updated_at",
+                    "updated_by",
+                    "last_reviewed_on",
+                    "reviewed_by",
+                    "version",
+                ],
             },
         ),
     ]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+
+        class FormForUser(form_class):
+            def __init__(self, *args, **form_kwargs):
+                super().__init__(*args, user=request.user, **form_kwargs)
+
+        return FormForUser
+
+    @admin.display(description="Preview")
+    def preview_link(self, obj):
+        if not obj or not obj.pk:
+            return "Save first to preview."
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">Open the page as it will look '
+            "when published</a> (editors see drafts, with a banner).",
+            obj.get_absolute_url(),
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        """Search like the site does: codes, prefixes, ranges and ranked words."""
+        if not search_term.strip():
+            return queryset, False
+        matching = search_codes(queryset, search_term).matching
+        return queryset.filter(pk__in=matching.values("pk")), False
+
     def save_model(self, request, obj, form, change):
+        user = request.user
+        stored = CodeProcedure.objects.get(pk=obj.pk) if change else None
         if not change:
-            obj.created_by = request.user
-        obj.updated_by = request.user
+            obj.created_by = user
+        obj.updated_by = user
+        becomes_published = obj.editorial_state == EditorialState.PUBLISHED
+        if becomes_published and not can_publish(user):
+            # The form offers no such choice; this guards a crafted request too.
+            raise PermissionDenied("Only a reviewer can publish.")
+        was_published = stored is not None and stored.is_published
+        if becomes_published and (not was_published or form.has_changed()):
+            # Publishing, or a reviewer's own edit of a published code, is a review.
+            obj.last_reviewed_on = timezone.localdate()
+            obj.reviewed_by = user
+        if stored is not None:
+            obj.version = stored.version + 1
         super().save_model(request, obj, form, change)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not can_publish(request.user):
+            actions.pop("publish", None)
+            actions.pop("return_to_draft", None)
+        if not self.has_change_permission(request):
+            actions.pop("send_for_review", None)
+        return actions
+
+    def change_state(self, request, queryset, state, verb):
+        changed = 0
+        with transaction.atomic():
+            for code in queryset.select_for_update(of=("self",)):
+                if code.editorial_state == state:
+                    continue
+                code.editorial_state = state
+                code.updated_by = request.user
+                code.version += 1
+                if state == EditorialState.PUBLISHED:
+                    code.last_reviewed_on = timezone.localdate()
+                    code.reviewed_by = request.user
+                code._history_user = request.user
+                code._change_reason = f"{verb} from the code list"
+                code.save()
+                changed += 1
+        self.message_user(request, f"{verb}: {changed} code(s).", messages.SUCCESS)
+
+    @admin.action(description="Send the selected codes for review", permissions=["change"])
+    def send_for_review(self, request, queryset):
+        self.change_state(request, queryset, EditorialState.IN_REVIEW, "Sent for review")
+
+    @admin.action(description="Publish the selected codes")
+    def publish(self, request, queryset):
+        if not can_publish(request.user):
+            raise PermissionDenied
+        self.change_state(request, queryset, EditorialState.PUBLISHED, "Published")
+
+    @admin.action(description="Unpublish: return the selected codes to draft")
+    def return_to_draft(self, request, queryset):
+        if not can_publish(request.user):
+            raise PermissionDenied
+        self.change_state(request, queryset, EditorialState.DRAFT, "Returned to draft")
+
+    @admin.action(description="Export the selected codes as CSV (the import format)")
+    def export_csv(self, request, queryset):
+        return export_response(queryset)
+
+    # Comparing any two versions ---------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/history/compare/",
+                self.admin_site.admin_view(self.compare_versions_view),
+                name="codes_codeprocedure_compare_versions",
+            ),
+            *super().get_urls(),
+        ]
+
+    def compare_versions_view(self, request, object_id):
+        code = get_object_or_404(CodeProcedure, pk=object_id)
+        if not self.has_view_or_change_permission(request, code):
+            raise PermissionDenied
+        try:
+            older_id = int(request.GET.get("from", ""))
+            newer_id = int(request.GET.get("to", ""))
+        except ValueError:
+            raise Http404("Choose two versions to compare.") from None
+        older = get_object_or_404(code.history.model, history_id=older_id, id=code.pk)
+        newer = get_object_or_404(code.history.model, history_id=newer_id, id=code.pk)
+        if older.history_date > newer.history_date:
+            older, newer = newer, older
+        delta = newer.diff_against(older)
+        changes = [
+            {
+                "field": CodeProcedure._meta.get_field(change.field).verbose_name,
+                "old": change.old,
+                "new": change.new,
+            }
+            for change in delta.changes
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": code,
+            "title": f"Compare two versions of {code.code}",
+            "older": older,
+            "newer": newer,
+            "changes": changes,
+            "history_url": reverse("admin:codes_codeprocedure_history", args=[code.pk]),
+        }
+        return TemplateResponse(request, "admin/codes/codeprocedure/compare_versions.html", context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        code = get_object_or_404(CodeProcedure, pk=object_id)
+        versions = code.history.select_related("history_user").order_by("-history_date")[:200]
+        extra = {"versions": versions, **(extra_context or {})}
+        return super().history_view(request, object_id, extra_context=extra)
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Content models with history and revert."""
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
-    list_display = [
-        "name",
-        "range_start",
-        "range_end",
-        "parent",
-        "name_verified",
-        "range_verified",
-    ]
+class SectionAdmin(HistoryAdmin):
+    list_display = ["name", "range_start", "range_end", "parent", "name_verified", "range_verified"]
     list_select_related = ["parent"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -185,33 +420,33 @@ class SectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Modifier)
-class ModifierAdmin(admin.ModelAdmin):
+class ModifierAdmin(HistoryAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Specialty)
-class SpecialtyAdmin(admin.ModelAdmin):
+class SpecialtyAdmin(HistoryAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Nerve)
-class NerveAdmin(admin.ModelAdmin):
+class NerveAdmin(HistoryAdmin):
     list_display = ["name", "cranial_nerve_number"]
     search_fields = ["name", "aliases"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(PlaceOfService)
-class PlaceOfServiceAdmin(admin.ModelAdmin):
+class PlaceOfServiceAdmin(HistoryAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(HistoryAdmin):
     list_display = ["title", "publisher", "is_third_party", "accessed_on"]
     list_filter = ["is_third_party"]
     search_fields = ["title", "publisher", "url"]

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Length, Substr
 from django.db.models.lookups import Exact, In, Range
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from codes.fulltext import SearchDocumentField
 
@@ -65,6 +66,7 @@ class Source(models.Model):
     )
 
     objects = SlugNaturalKeyManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["title"]
@@ -105,6 +107,7 @@ class Section(models.Model):
     description = models.TextField(blank=True)
 
     objects = SlugNaturalKeyManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["range_start", "-range_end"]
@@ -142,6 +145,7 @@ class Modifier(models.Model):
     )
 
     objects = CodeNaturalKeyManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
@@ -167,6 +171,7 @@ class Specialty(models.Model):
     description = models.TextField(blank=True)
 
     objects = SlugNaturalKeyManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -198,6 +203,7 @@ class Nerve(models.Model):
     description = models.TextField(blank=True)
 
     objects = SlugNaturalKeyManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -242,6 +248,7 @@ class PlaceOfService(models.Model):
     description = models.TextField(blank=True)
 
     objects = CodeNaturalKeyManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
@@ -500,12 +507,24 @@ class CodeProcedure(models.Model):
         related_name="+",
     )
 
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Goes up by one on every save, so two editors cannot overwrite each "
+        "other unawares.",
+    )
+
     objects = CodeProcedureManager()
+    history = HistoricalRecords(
+        m2m_fields=[specialties, places_of_service, nerves, sources],
+        excluded_fields=["updated_at", "version"],
+    )
 
     class Meta:
         ordering = ["code"]
         verbose_name = "CPT code"
         verbose_name_plural = "CPT codes"
+        permissions = [("publish_codeprocedure", "Can publish and unpublish codes")]
         indexes = [
             # Serves the editors' lists of drafts and codes in review. Partial on purpose:
             # almost every code is published, and a full index on the state tempts
@@ -580,6 +599,7 @@ class ClinicalExample(models.Model):
     text = models.TextField(help_text="The scenario, in our own words. Markdown.")
 
     objects = ClinicalExampleManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code", "position"]
@@ -613,6 +633,7 @@ class CodeModifier(models.Model):
     )
 
     objects = CodeModifierManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code", "modifier"]
@@ -665,6 +686,7 @@ class CodeRelation(models.Model):
     )
 
     objects = CodeRelationManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["from_code", "relation_type", "to_code"]

@@ -264,3 +264,13 @@ def test_section_hierarchy_is_walked_in_one_query(client, django_assert_num_quer
         html = body(client.get(deeper.get_absolute_url()))
     crumbs = re.search(r'<nav class="breadcrumbs".*?</nav>', html, re.S).group(0)
     assert crumbs.index("Surgery") < crumbs.index("Neurorrhaphy") < crumbs.index("Deeper")
+
+
+def test_script_typed_by_an_editor_never_reaches_the_page(client):
+    CodeProcedure.objects.filter(code="64868").update(
+        plain_language='Hi <script>alert(1)</script> <img src=x onerror="alert(2)"> '
+        "[link](javascript:alert(3))"
+    )
+    html = body(client.get("/codes/64868/"))
+    assert "alert(1)</script>" not in html and "onerror" not in html
+    assert "javascript:" not in html

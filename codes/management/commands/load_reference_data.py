@@ -107,6 +107,7 @@ class Command(BaseCommand):
                 continue
             # A normal save, not loaddata's raw one: auto timestamps are filled in and
             # the usual signals (history, cache version) see a real creation.
+            instance._change_reason = f"Loaded from fixtures/{path.name}"
             instance.save(using=self.using)
             for field_name, related_pks in (deserialized.m2m_data or {}).items():
                 getattr(instance, field_name).set(related_pks)

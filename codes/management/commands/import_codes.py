@@ -1,0 +1,152 @@
+"""Apply the annual code update from a CSV file (format: codes/csv_format.py).
+
+Every year codes are added, retitled, deleted and replaced. This command applies such a
+file safely: it matches rows on the code, reports for each row whether it was created,
+changed (and which fields), unchanged or rejected (with the line number and the reason),
+records every change in the history with the import named as its cause, and never deletes
+a row. New codes arrive as drafts for editors to complete.
+"""
+
+import csv
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from codes.csv_format import COLUMNS, PLAIN_FIELDS, REQUIRED_COLUMNS, CodeRowForm, section_lookup
+from codes.models import CodeProcedure, EditorialState
+
+
+class DryRunRollback(Exception):
+    """Raised inside the transaction to undo a dry run."""
+
+
+class Command(BaseCommand):
+    help = (
+        "Import codes from a CSV file (see codes/csv_format.py for the columns). "
+        "Idempotent on the code; never deletes; reports every row."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("csv_file", help="Path to the CSV file (UTF-8, with a header).")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Report what would change; save nothing."
+        )
+
+    def handle(self, *args, csv_file, dry_run, verbosity, **options):
+        path = Path(csv_file)
+        if not path.is_file():
+            raise CommandError(f"No such file: {path}")
+        self.verbosity = verbosity
+        self.reason = f"import_codes {path.name}"
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as stream:
+                reader = csv.DictReader(stream)
+                rows = list(reader)
+                header = reader.fieldnames or []
+        except UnicodeDecodeError as error:
+            raise CommandError(f"{path} is not UTF-8 text: {error}") from None
+        except csv.Error as error:
+            raise CommandError(f"{path} is not a readable CSV file: {error}") from None
+        missing = REQUIRED_COLUMNS - set(header)
+        if missing:
+            raise CommandError(f"Missing columns: {', '.join(sorted(missing))}.")
+        unknown = set(header) - set(COLUMNS)
+        if unknown:
+            raise CommandError(
+                f"Unknown columns: {', '.join(sorted(unknown))}. Expected: {', '.join(COLUMNS)}."
+            )
+
+        totals = {"created": 0, "changed": 0, "unchanged": 0, "rejected": 0}
+        try:
+            with transaction.atomic():
+                for outcome in self.apply(rows):
+                    totals[outcome] += 1
+                if dry_run:
+                    raise DryRunRollback
+        except DryRunRollback:
+            pass
+
+        prefix = "Dry run, nothing saved: " if dry_run else ""
+        summary = ", ".join(f"{number} {outcome}" for outcome, number in totals.items())
+        style = self.style.WARNING if totals["rejected"] else self.style.SUCCESS
+        self.stdout.write(style(f"{prefix}{len(rows)} rows: {summary}."))
+
+    def apply(self, rows):
+        sections = section_lookup()
+        pending = []
+        seen = {}
+        for line, row in enumerate(rows, start=2):  # line 1 is the header
+            form = CodeRowForm(
+                {key: (value or "").strip() for key, value in row.items() if key},
+                sections=sections,
+            )
+            if not form.is_valid():
+                yield self.report(line, "rejected", reason=form_errors(form))
+                continue
+            data = form.cleaned_data
+            if data["code"] in seen:
+                yield self.report(
+                    line, "rejected", data["code"], f"repeats line {seen[data['code']]}"
+                )
+                continue
+            seen[data["code"]] = line
+            replacement = None
+            if data["replaced_by"]:
+                replacement = CodeProcedure.objects.filter(code=data["replaced_by"]).first()
+                if replacement is None:
+                    # Perhaps a code created further down the file: link it afterwards.
+                    pending.append((line, data["code"], data["replaced_by"]))
+            outcome, changed = self.save_row(data, replacement)
+            yield self.report(line, outcome, data["code"], changed=changed)
+        for line, code, replacement_code in pending:
+            self.link_replacement(line, code, replacement_code)
+
+    def save_row(self, data, replacement):
+        values = {name: data[name] for name in PLAIN_FIELDS}
+        values["section"] = data["section"]
+        values["replaced_by"] = replacement
+        code = CodeProcedure.objects.filter(code=data["code"]).first()
+        if code is None:
+            code = CodeProcedure(code=data["code"], editorial_state=EditorialState.DRAFT, **values)
+            code._change_reason = self.reason
+            code.save()
+            return "created", []
+        changed = [name for name, value in values.items() if getattr(code, name) != value]
+        if not changed:
+            return "unchanged", []
+        for name in changed:
+            setattr(code, name, values[name])
+        code.version += 1
+        code._change_reason = self.reason
+        code.save()
+        return "changed", changed
+
+    def link_replacement(self, line, code, replacement_code):
+        target = CodeProcedure.objects.filter(code=replacement_code).first()
+        if target is None:
+            self.report(
+                line, "warning", code, f"replaced_by {replacement_code} is not a known code"
+            )
+            return
+        procedure = CodeProcedure.objects.get(code=code)
+        procedure.replaced_by = target
+        procedure.version += 1
+        procedure._change_reason = self.reason
+        procedure.save()
+        self.report(line, "linked", code, changed=["replaced_by"])
+
+    def report(self, line, outcome, code="", reason="", changed=()):
+        if self.verbosity >= 1 and (outcome != "unchanged" or self.verbosity >= 2):
+            detail = f": {', '.join(changed)}" if changed else ""
+            detail += f": {reason}" if reason else ""
+            self.stdout.write(f"line {line} {code} {outcome}{detail}".replace("  ", " "))
+        return outcome
+
+
+def form_errors(form):
+    parts = []
+    for field, errors in form.errors.items():
+        label = "row" if field == "__all__" else field
+        parts.append(f"{label} {' '.join(str(error) for error in errors)}")
+    return "; ".join(parts)

@@ -1,0 +1,41 @@
+"""The editorial roles and their permissions: least privilege, one place.
+
+Used by the data migration that creates the groups, and by tests.
+"""
+
+CONTENT_MODELS = ["section", "modifier", "specialty", "nerve", "placeofservice", "source"]
+CODE_PARTS = ["clinicalexample", "codemodifier", "coderelation"]
+
+EDITOR_PERMISSIONS = [
+    # Codes: write and read, never delete (a retired code is marked deleted instead).
+    "add_codeprocedure",
+    "change_codeprocedure",
+    "view_codeprocedure",
+    # The rows edited inline on a code's page.
+    *[
+        f"{action}_{model}"
+        for model in CODE_PARTS
+        for action in ("add", "change", "delete", "view")
+    ],
+    # The vocabularies.
+    *[f"{action}_{model}" for model in CONTENT_MODELS for action in ("add", "change", "view")],
+]
+
+ROLES = {
+    # Write content; cannot publish.
+    "Editors": EDITOR_PERMISSIONS,
+    # Everything an editor does, plus publishing and unpublishing.
+    "Reviewers": [*EDITOR_PERMISSIONS, "publish_codeprocedure"],
+    # Users, roles and every content permission, deletion included.
+    "Administrators": [
+        *EDITOR_PERMISSIONS,
+        "publish_codeprocedure",
+        "delete_codeprocedure",
+        *[f"delete_{model}" for model in CONTENT_MODELS],
+        *[
+            f"{action}_{model}"
+            for model in ("user", "group")
+            for action in ("add", "change", "delete", "view")
+        ],
+    ],
+}

@@ -1,0 +1,123 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from codes.csv_format import COLUMNS
+from codes.models import CodeProcedure, EditorialState
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ",".join(COLUMNS)
+
+
+def run(tmp_path, *lines, dry_run=False, text=None):
+    path = tmp_path / "update.csv"
+    path.write_text(text if text is not None else "\n".join([HEADER, *lines]) + "\n")
+    out = io.StringIO()
+    args = [str(path), "--dry-run"] if dry_run else [str(path)]
+    call_command("import_codes", *args, stdout=out)
+    return out.getvalue()
+
+
+def row(code="64999", title="New nerve procedure", status="active", effective="2026-01-01",
+        deleted="", replaced="", section="neurorrhaphy", add_on="no", period="",
+        inpatient="", as_of="", summary="Our summary."):  # fmt: skip
+    values = [code, title, status, effective, deleted, replaced, section, add_on, period,
+              inpatient, as_of, summary]  # fmt: skip
+    return ",".join(f'"{value}"' for value in values)
+
+
+def test_new_code_is_created_as_a_draft(tmp_path):
+    output = run(tmp_path, row())
+    created = CodeProcedure.objects.get(code="64999")
+    assert created.editorial_state == EditorialState.DRAFT
+    assert created.history.first().history_change_reason == "import_codes update.csv"
+    assert "line 2 64999 created" in output and "1 created" in output
+
+
+def test_changed_row_reports_which_fields_and_names_the_import_in_history(tmp_path):
+    existing = CodeProcedure.objects.get(code="64864")
+    line = row(code="64864", title="Retitled facial nerve suture", effective="",
+               summary=existing.summary)  # fmt: skip
+    output = run(tmp_path, line)
+    assert "line 2 64864 changed: title" in output
+    record = CodeProcedure.objects.get(code="64864").history.first()
+    assert record.history_change_reason == "import_codes update.csv"
+    assert record.title == "Retitled facial nerve suture"
+
+
+def test_importing_the_same_file_twice_changes_nothing_the_second_time(tmp_path):
+    run(tmp_path, row())
+    version = CodeProcedure.objects.get(code="64999").version
+    output = run(tmp_path, row())
+    assert "0 created, 0 changed, 1 unchanged" in output
+    assert CodeProcedure.objects.get(code="64999").version == version
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (row(code="6499"), "code is not a CPT code"),
+        (row(status="retired"), "status"),
+        (row(section="nowhere"), "no section with the slug"),
+        (row(effective="22/11/2026"), "effective_date"),
+        (row(deleted="2026-01-01"), "only a deleted code may have a deleted_date"),
+        (row(status="deleted", effective="2026-02-01", deleted="2026-01-01"), "before"),
+        (row(inpatient="yes"), "inpatient_only_as_of is required"),
+        (row(add_on="maybe"), "is_add_on"),
+        (row(title=""), "title"),
+    ],
+)
+def test_bad_rows_are_rejected_with_line_and_reason(tmp_path, line, reason):
+    output = run(tmp_path, row(code="64998"), line)
+    assert "line 3" in output and "rejected" in output and reason in output
+    assert CodeProcedure.objects.filter(code="64998").exists()  # the good row still lands
+
+
+def test_deleted_code_with_a_replacement_created_later_in_the_file(tmp_path, client):
+    run(
+        tmp_path,
+        row(code="64862", status="deleted", effective="", deleted="2026-01-01",
+            replaced="64997", summary=CodeProcedure.objects.get(code="64862").summary,
+            title=CodeProcedure.objects.get(code="64862").title),
+        row(code="64997"),
+    )  # fmt: skip
+    deleted = CodeProcedure.objects.get(code="64862")
+    assert deleted.status == "deleted" and deleted.replaced_by.code == "64997"
+    html = client.get("/codes/64862/").content.decode()
+    assert "Deleted code." in html and "1 January 2026" in html and "/codes/64997/" in html
+
+
+def test_import_never_deletes(tmp_path):
+    before = CodeProcedure.objects.count()
+    run(tmp_path, row())
+    assert CodeProcedure.objects.count() == before + 1
+
+
+def test_dry_run_saves_nothing(tmp_path):
+    output = run(tmp_path, row(), dry_run=True)
+    assert "Dry run" in output and "1 created" in output
+    assert not CodeProcedure.objects.filter(code="64999").exists()
+
+
+def test_repeated_code_in_one_file_is_rejected(tmp_path):
+    output = run(tmp_path, row(), row())
+    assert "line 3 64999 rejected: repeats line 2" in output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("code,title\n64999,x\n", "Missing columns"),
+        (HEADER + ",colour\n", "Unknown columns"),
+    ],
+)
+def test_malformed_files_are_refused_clearly(tmp_path, text, message):
+    with pytest.raises(CommandError, match=message):
+        run(tmp_path, text=text)
+
+
+def test_missing_file_is_refused(tmp_path):
+    with pytest.raises(CommandError, match="No such file"):
+        call_command("import_codes", str(tmp_path / "nope.csv"))
