@@ -12,3 +12,20 @@ class CodesConfig(AppConfig):
 
         pre_migrate.connect(schema.suspend_triggers, sender=self)
         post_migrate.connect(schema.restore_triggers, sender=self)
+
+        from codes import cache, models
+
+        cache.connect_signals(
+            [
+                models.CodeProcedure,
+                models.Section,
+                models.Modifier,
+                models.CodeModifier,
+                models.Specialty,
+                models.Nerve,
+                models.PlaceOfService,
+                models.ClinicalExample,
+                models.CodeRelation,
+                models.Source,
+            ]
+        )

@@ -1,5 +1,6 @@
 from django.urls import path, register_converter
 
+from codes.cache import cached_for_readers as cached
 from codes.views import browse, compare, search
 
 
@@ -19,19 +20,19 @@ register_converter(CodeConverter, "code")
 
 app_name = "codes"
 urlpatterns = [
-    path("", browse.home, name="home"),
-    path("codes/", browse.code_list, name="code-list"),
-    path("codes/<code:code>/", browse.code_detail, name="code-detail"),
-    path("sections/", browse.section_list, name="section-list"),
-    path("sections/<slug:slug>/", browse.section_detail, name="section-detail"),
-    path("specialties/", browse.specialty_list, name="specialty-list"),
-    path("specialties/<slug:slug>/", browse.specialty_detail, name="specialty-detail"),
-    path("nerves/", browse.nerve_list, name="nerve-list"),
-    path("nerves/<slug:slug>/", browse.nerve_detail, name="nerve-detail"),
-    path("modifiers/", browse.modifier_list, name="modifier-list"),
-    path("modifiers/<str:code>/", browse.modifier_detail, name="modifier-detail"),
-    path("search/", search.search, name="search"),
-    path("compare/", compare.compare, name="compare"),
-    path("api/search", search.autocomplete, name="api-search"),
+    path("", cached(browse.home), name="home"),
+    path("codes/", cached(browse.code_list), name="code-list"),
+    path("codes/<code:code>/", cached(browse.code_detail), name="code-detail"),
+    path("sections/", cached(browse.section_list), name="section-list"),
+    path("sections/<slug:slug>/", cached(browse.section_detail), name="section-detail"),
+    path("specialties/", cached(browse.specialty_list), name="specialty-list"),
+    path("specialties/<slug:slug>/", cached(browse.specialty_detail), name="specialty-detail"),
+    path("nerves/", cached(browse.nerve_list), name="nerve-list"),
+    path("nerves/<slug:slug>/", cached(browse.nerve_detail), name="nerve-detail"),
+    path("modifiers/", cached(browse.modifier_list), name="modifier-list"),
+    path("modifiers/<str:code>/", cached(browse.modifier_detail), name="modifier-detail"),
+    path("search/", cached(search.search), name="search"),
+    path("compare/", cached(compare.compare), name="compare"),
+    path("api/search", cached(search.autocomplete), name="api-search"),
     path("healthz", browse.healthz, name="healthz"),
 ]

@@ -162,6 +162,55 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Staff sessions end after a working day, and when the browser closes.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 10)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Behind HTTPS (production): redirect plain HTTP, secure cookies, HSTS. Off by default so
+# `make run` works on http://127.0.0.1:8000.
+HTTPS = env_bool("HTTPS", default=False)
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is a one-way commitment for a whole domain and its subdomains; a
+        # deployment opts in with SECURE_HSTS_PRELOAD=true rather than by default.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    # The proxy in front terminates TLS and says so in this header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Cache ---------------------------------------------------------------------------------
+# Pages are cached for anonymous readers, keyed on a content version that every save
+# bumps (codes/cache.py). The cache must be shared by every worker: Redis when REDIS_URL
+# is set, otherwise files under var/cache, which all workers on one machine share.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"REDIS_URL must start with redis://, rediss:// or unix://; got {REDIS_URL!r}."
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cptref",
+            "TIMEOUT": env_int("CACHE_TIMEOUT", 60 * 60 * 24),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("CACHE_DIR", str(VAR_DIR / "cache")),
+            "TIMEOUT": env_int("CACHE_TIMEOUT", 60 * 60 * 24),
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
 
 # Logging: everything to stdout, where gunicorn and the platform collect it.
 LOGGING = {

@@ -1,0 +1,93 @@
+"""The real server: gunicorn with two workers sharing the cache, and the deploy check."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def site_env(tmp_path):
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "CACHE_DIR": str(tmp_path / "cache"),
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    for command in (
+        ["migrate", "-v0"],
+        ["load_reference_data", "-v0"],
+        ["collectstatic", "--noinput", "-v0"],
+    ):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
+    return env
+
+
+def fetch(url):
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode()
+
+
+def test_an_edit_is_visible_at_once_through_two_workers(site_env):
+    port = free_port()
+    server = subprocess.Popen(
+        [str(GUNICORN), "--config", "gunicorn.conf.py", "--workers", "2", "--threads", "2",
+         "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
+        cwd=ROOT, env=site_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/codes/64868/"
+    try:
+        for _ in range(100):
+            try:
+                fetch(f"http://127.0.0.1:{port}/healthz")
+                break
+            except OSError:
+                time.sleep(0.1)
+        # Both workers serve, and cache, the page as it is.
+        assert all("Edited through the ORM" not in fetch(url) for _ in range(12))
+        edit = (
+            "from codes.models import CodeProcedure\n"
+            "code = CodeProcedure.objects.get(code='64868')\n"
+            "code.summary = 'Edited through the ORM'\n"
+            "code.save()\n"
+        )
+        subprocess.run(
+            [sys.executable, "manage.py", "shell", "-v0", "-c", edit],
+            cwd=ROOT, env=site_env, check=True,
+        )  # fmt: skip
+        assert all("Edited through the ORM" in fetch(url) for _ in range(12))
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_deploy_check_is_clean_with_production_settings():
+    env = {
+        "PATH": os.environ["PATH"],
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": "reference.example.org",
+        "HTTPS": "true",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
