@@ -70,6 +70,8 @@ def cached_for_readers(view):
         response = cache.get(key)
         if response is None:
             response = view(request, *args, **kwargs)
+            if getattr(response, "is_rendered", True) is False:
+                response.render()  # a TemplateResponse must be rendered to be stored
             if response.status_code in {200, 404} and not response.streaming:
                 response["ETag"] = etag
                 patch_cache_control(response, public=True, max_age=0, must_revalidate=True)

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from codes.cache import cached_for_readers as cached
-from codes.views import browse, compare, search
+from codes.views import api, browse, compare, search
 
 
 class CodeConverter:
@@ -33,6 +33,7 @@ urlpatterns = [
     path("modifiers/<str:code>/", cached(browse.modifier_detail), name="modifier-detail"),
     path("search/", cached(search.search), name="search"),
     path("compare/", cached(compare.compare), name="compare"),
+    path("api/codes/<code:code>", cached(api.code_detail), name="api-code-detail"),
     path("api/search", cached(search.autocomplete), name="api-search"),
     path("healthz", browse.healthz, name="healthz"),
 ]

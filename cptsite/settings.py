@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "django_filters",
     "simple_history",
     "codes",
@@ -231,5 +232,8 @@ LOGGING = {
 # The site ------------------------------------------------------------------------------
 
 SITE_NAME = "CPT Reference"
+# Only a deployment that holds an AMA CPT licence may show official descriptors (and import
+# them with `manage.py import_descriptors`). Off by default.
+CPT_LICENSED = env_bool("CPT_LICENSED", default=False)
 # Year printed in the AMA notice: the edition of CPT the content was checked against.
 CPT_COPYRIGHT_YEAR = env_int("CPT_COPYRIGHT_YEAR", 2026)

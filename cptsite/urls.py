@@ -1,5 +1,10 @@
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+
+from codes.cache import cached_for_readers
+from codes.sitemaps import SITEMAPS
+from codes.views.browse import robots_txt
 
 admin.site.site_header = "CPT Reference editors"
 admin.site.site_title = "CPT Reference admin"
@@ -7,5 +12,12 @@ admin.site.index_title = "Reference content"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path(
+        "sitemap.xml",
+        cached_for_readers(sitemap),
+        {"sitemaps": SITEMAPS},
+        name="django.contrib.sitemaps.views.sitemap",
+    ),
+    path("robots.txt", robots_txt, name="robots-txt"),
     path("", include("codes.urls")),
 ]

@@ -1,11 +1,13 @@
 """Public pages. Each view reads through `CodeProcedure.objects.visible_to()`, so the public
 sees published content only and logged-in editors also see drafts (with a banner)."""
 
+import json
 import re
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -82,6 +84,8 @@ def code_detail(request, code):
         .order_by("-code")
         .only("code", "title")
         .first(),
+        "json_ld": json_ld(procedure, request),
+        "show_official_descriptor": settings.CPT_LICENSED and bool(procedure.official_descriptor),
         "next_code": codes.filter(code__gt=code).order_by("code").only("code", "title").first(),
     }
     return render(request, "codes/code_detail.html", context)
@@ -205,6 +209,37 @@ def modifier_detail(request, code):
         code=code.upper(),
     )
     return render(request, "codes/modifier_detail.html", {"modifier": modifier})
+
+
+@require_safe
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /search/",
+        "Disallow: /compare/",
+        "Disallow: /api/",
+        f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+def json_ld(procedure, request):
+    """schema.org data for search engines, escaped for a <script> data block."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "MedicalProcedure",
+        "name": procedure.title,
+        "description": procedure.summary,
+        "url": request.build_absolute_uri(procedure.get_absolute_url()),
+        "code": {
+            "@type": "MedicalCode",
+            "codeValue": procedure.code,
+            "codingSystem": "CPT",
+        },
+    }
+    text = json.dumps(data, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 @never_cache

@@ -1,0 +1,43 @@
+// Small conveniences; the site works without them.
+(function () {
+  "use strict";
+
+  // "/" anywhere outside a text field puts the cursor in the search box.
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    var typing = target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
+    if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      var box = document.getElementById("header-q");
+      if (box) {
+        event.preventDefault();
+        box.focus();
+        box.select();
+      }
+    }
+  });
+
+  // Copy-code buttons appear only where the clipboard can be written.
+  if (navigator.clipboard && window.isSecureContext) {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(button.dataset.copy).then(function () {
+          var label = button.textContent;
+          button.textContent = "Copied";
+          window.setTimeout(function () {
+            button.textContent = label;
+          }, 1500);
+        });
+      });
+    });
+  }
+
+  // The print footer shows the day it is printed, not the day the page was cached.
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("[data-print-date]").forEach(function (node) {
+      node.textContent = new Date().toLocaleDateString(undefined, {
+        day: "numeric", month: "long", year: "numeric",
+      });
+    });
+  });
+})();

@@ -1,0 +1,109 @@
+"""The JSON API, sitemap, robots.txt, canonical links, structured data and licensing."""
+
+import io
+import json
+import re
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from codes.models import CodeProcedure, EditorialState
+
+pytestmark = pytest.mark.django_db
+
+
+def test_code_api_returns_the_published_fields(client):
+    data = client.get("/api/codes/64866").json()
+    assert data["code"] == "64866" and data["title"]
+    assert {m["code"] for m in data["modifiers"]} >= {"22", "51"}
+    assert all(m["note"] for m in data["modifiers"])
+    assert {s["slug"] for s in data["specialties"]} == {
+        "neurosurgery", "otolaryngology", "plastic-surgery"
+    }  # fmt: skip
+    assert {n["slug"] for n in data["nerves"]} == {"facial-nerve", "spinal-accessory-nerve"}
+    assert {p["code"] for p in data["places_of_service"]} == {"21", "24"}
+    assert data["inpatient_only"] == {
+        "status": "yes",
+        "as_of": "2024-12-01",
+        "verified": False,
+        "note": data["inpatient_only"]["note"],
+    }
+    assert data["global_period"] is None  # not yet verified
+    assert any(r["code"] == "64868" for r in data["relations"]) and data["sources"]
+
+
+@pytest.mark.parametrize(
+    ("url", "status"), [("/api/codes/64867", 404), ("/api/codes/6486", 404), ("/api/codes/x", 404)]
+)
+def test_code_api_has_the_same_404s_as_the_pages(client, url, status):
+    response = client.get(url)
+    assert response.status_code == status and "error" in response.json()
+
+
+def test_code_api_hides_drafts_from_the_public(client):
+    CodeProcedure.objects.filter(code="64868").update(editorial_state=EditorialState.DRAFT)
+    assert client.get("/api/codes/64868").status_code == 404
+
+
+def test_sitemap_lists_published_codes_and_browse_pages(client):
+    CodeProcedure.objects.filter(code="64868").update(editorial_state=EditorialState.DRAFT)
+    xml = client.get("/sitemap.xml").content.decode()
+    assert "/codes/64866/" in xml and "/codes/64868/" not in xml
+    assert "/nerves/hypoglossal-nerve/" in xml and "/modifiers/22/" in xml
+
+
+def test_robots_txt_points_to_the_sitemap(client):
+    text = client.get("/robots.txt").content.decode()
+    assert "Disallow: /admin/" in text and "Sitemap: http://testserver/sitemap.xml" in text
+
+
+def test_code_page_has_canonical_link_description_and_json_ld(client):
+    html = client.get("/codes/64868/?utm=x").content.decode()
+    assert '<link rel="canonical" href="http://testserver/codes/64868/">' in html
+    assert '<meta name="description" content="64868: Joins the facial nerve' in html
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    data = json.loads(block.group(1))
+    assert data["@type"] == "MedicalProcedure"
+    assert data["code"] == {"@type": "MedicalCode", "codeValue": "64868", "codingSystem": "CPT"}
+
+
+def test_json_ld_cannot_break_out_of_its_script(client):
+    CodeProcedure.objects.filter(code="64868").update(title="</script><script>alert(1)")
+    html = client.get("/codes/64868/").content.decode()
+    assert "</script><script>alert(1)" not in html
+
+
+def test_footer_carries_the_ama_notice_and_our_copyright(client):
+    html = client.get("/").content.decode()
+    assert "CPT copyright 2026 American Medical Association. All rights reserved." in html
+    assert "© " in html and "CPT Reference" in html
+
+
+def test_without_a_licence_the_descriptor_is_not_shown(client, settings):
+    settings.CPT_LICENSED = False
+    CodeProcedure.objects.filter(code="64868").update(official_descriptor="OFFICIAL TEXT")
+    html = client.get("/codes/64868/").content.decode()
+    assert "OFFICIAL TEXT" not in html
+    assert "official descriptor for 64868 is in the AMA" in html
+
+
+def test_with_a_licence_the_imported_descriptor_is_shown_with_the_ama_line(
+    client, settings, tmp_path
+):
+    settings.CPT_LICENSED = True
+    path = tmp_path / "descriptors.csv"
+    path.write_text("code,descriptor\n64868,LICENSED DESCRIPTOR TEXT\n99999,x\n")
+    out = io.StringIO()
+    call_command("import_descriptors", str(path), stdout=out)
+    assert "Changed 1 descriptors" in out.getvalue() and "99999" in out.getvalue()
+    html = client.get("/codes/64868/").content.decode()
+    descriptor = html.index("LICENSED DESCRIPTOR TEXT")
+    assert html.index("CPT copyright", descriptor) > descriptor
+
+
+def test_descriptor_import_refuses_without_a_licence(settings, tmp_path):
+    settings.CPT_LICENSED = False
+    path = tmp_path / "descriptors.csv"
+    path.write_text("code,descriptor\n64868,x\n")
+    with pytest.raises(CommandError, match="AMA copyright"):
+        call_command("import_descriptors", str(path))
