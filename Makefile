@@ -49,7 +49,15 @@ setup: $(VENV)/.runtime-installed var/secret_key
 run: setup
 	PORT=$(PORT) HOST=$(HOST) $(BIN)/gunicorn --config gunicorn.conf.py
 
-test: $(VENV)/.dev-installed var/secret_key
+# axe-core for the browser tests' accessibility checks, pinned in package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --silent && touch $@; \
+	else \
+		echo "npm not found: the accessibility browser tests will skip (CI installs it)"; \
+	fi
+
+test: $(VENV)/.dev-installed var/secret_key node_modules/.installed
 	$(BIN)/pytest
 
 # The suite without the set-up step, for CI's second database run.

@@ -39,3 +39,16 @@ ROLES = {
         ],
     ],
 }
+
+
+def ensure_roles(group_model, permission_model):
+    """Create or update the role groups with exactly their permissions."""
+    for name, codenames in ROLES.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        permissions = permission_model.objects.filter(
+            codename__in=codenames, content_type__app_label__in=["codes", "auth"]
+        )
+        missing = set(codenames) - set(permissions.values_list("codename", flat=True))
+        if missing:
+            raise RuntimeError(f"Permissions missing for {name}: {sorted(missing)}")
+        group.permissions.set(permissions)

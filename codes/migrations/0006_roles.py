@@ -6,7 +6,7 @@ Permissions are normally created after migrations finish, so they are created he
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from codes.roles import ROLES
+from codes.roles import ROLES, ensure_roles
 
 
 def create_roles(apps, schema_editor):
@@ -14,17 +14,7 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        permissions = Permission.objects.filter(
-            codename__in=codenames, content_type__app_label__in=["codes", "auth"]
-        )
-        missing = set(codenames) - set(permissions.values_list("codename", flat=True))
-        if missing:
-            raise RuntimeError(f"Permissions missing for {name}: {sorted(missing)}")
-        group.permissions.set(permissions)
+    ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 def remove_roles(apps, schema_editor):

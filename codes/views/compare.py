@@ -66,7 +66,8 @@ def field_rows(codes):
 
 @require_safe
 def compare(request):
-    raw = request.GET.get("codes", "")
+    # "?codes=64866,64868" from a link, or one "codes" per ticked box from search results.
+    raw = ",".join(request.GET.getlist("codes"))
     requested = list(
         dict.fromkeys(re.split(r"[\s,;]+", raw.upper()[:MAX_PARAMETER_LENGTH].strip()))
     )
