@@ -6,6 +6,7 @@ documents every variable.
 """
 
 import os
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -80,10 +81,14 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django_filters",
     "simple_history",
+    "csp",
+    "axes",
     "codes",
 ]
 
 MIDDLEWARE = [
+    # First, so every log line of the request carries its id.
+    "codes.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -95,6 +100,17 @@ MIDDLEWARE = [
     # Records who made each change in the history tables.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "codes.middleware.PermissionsPolicyMiddleware",
+    "codes.middleware.LoginRequiredEverywhereMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Counts failed logins and refuses locked-out addresses and users first.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "cptsite.urls"
@@ -167,6 +183,51 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 10)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# No inline script or style anywhere; JSON-LD data blocks are not executed, so allowed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Features this site never uses, switched off for every page (codes/middleware.py).
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+)
+
+# The admin lives where the deployment says, e.g. ADMIN_PATH=editors-7f3a/.
+ADMIN_PATH = os.environ.get("ADMIN_PATH", "admin/")
+if not re.fullmatch(r"(?:[A-Za-z0-9_-]+/)+", ADMIN_PATH):
+    raise ImproperlyConfigured(
+        f"ADMIN_PATH must be path segments ending in '/', like 'admin/'; got {ADMIN_PATH!r}."
+    )
+
+# Private deployments (a CPT licence covering named staff only): every page but /healthz
+# needs a logged-in user.
+SITE_REQUIRE_LOGIN = env_bool("SITE_REQUIRE_LOGIN", default=False)
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+# Repeated failed logins lock out the address or the user name for a while (django-axes).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# Behind a proxy, the client's address is PROXY_COUNT hops back in X-Forwarded-For.
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "codes.middleware.client_ip"
+
 # Behind HTTPS (production): redirect plain HTTP, secure cookies, HSTS. Off by default so
 # `make run` works on http://127.0.0.1:8000.
 HTTPS = env_bool("HTTPS", default=False)
@@ -217,11 +278,16 @@ else:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "codes.request_context.RequestIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {

@@ -66,11 +66,20 @@ def site(live_server):
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    """A desktop-sized page that fails the test on any Content-Security-Policy violation."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert violations == [], violations
 
 
 @pytest.fixture(scope="session")
