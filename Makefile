@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-only lint format check-migrations clean bench-search
+.PHONY: help setup run test test-only lint format check-migrations clean bench-search backup restore
 
 BENCH_DB := var/bench/catalog.sqlite3
 BENCH_DB_URL := sqlite:///$(CURDIR)/$(BENCH_DB)
@@ -21,6 +21,8 @@ help:
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make format  format the code with ruff"
 	@echo "make bench-search  p50/p95 of the search page on a 100,000-code synthetic catalogue"
+	@echo "make backup  dump all content and its history to var/backups/"
+	@echo "make restore FILE=var/backups/...json.gz  load a dump into an empty database"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
@@ -82,6 +84,15 @@ $(BENCH_DB): $(wildcard codes/migrations/*.py) $(wildcard fixtures/*.json) | $(V
 
 bench-search: setup $(BENCH_DB)
 	DATABASE_URL=$(BENCH_DB_URL) $(MANAGE) bench_search --min-codes $(BENCH_CODES)
+
+backup: $(VENV)/.runtime-installed var/secret_key
+	$(MANAGE) backup_content
+
+# Into an empty database: point DATABASE_URL at a new one (or remove var/db.sqlite3) first.
+restore: $(VENV)/.runtime-installed var/secret_key
+	@test -n "$(FILE)" || { echo "Usage: make restore FILE=var/backups/cpt-reference-....json.gz"; exit 2; }
+	$(MANAGE) migrate --noinput
+	$(MANAGE) restore_content "$(FILE)"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
