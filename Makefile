@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-only lint format check-migrations clean bench-search backup restore
+.PHONY: help setup run test test-only lint format check-migrations clean bench-search backup restore soak
 
 BENCH_DB := var/bench/catalog.sqlite3
 BENCH_DB_URL := sqlite:///$(CURDIR)/$(BENCH_DB)
@@ -21,6 +21,7 @@ help:
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make format  format the code with ruff"
 	@echo "make bench-search  p50/p95 of the search page on a 100,000-code synthetic catalogue"
+	@echo "make soak    60 s of load, edits every 100 ms and a killed worker; checks nothing is lost"
 	@echo "make backup  dump all content and its history to var/backups/"
 	@echo "make restore FILE=var/backups/...json.gz  load a dump into an empty database"
 
@@ -84,6 +85,11 @@ $(BENCH_DB): $(wildcard codes/migrations/*.py) $(wildcard fixtures/*.json) | $(V
 
 bench-search: setup $(BENCH_DB)
 	DATABASE_URL=$(BENCH_DB_URL) $(MANAGE) bench_search --min-codes $(BENCH_CODES)
+
+# gunicorn under wrk for 60 s while edits are saved every 100 ms and a worker is killed.
+soak: $(VENV)/.runtime-installed var/secret_key
+	@command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 2; }
+	$(BIN)/python bench/soak.py --seconds 60 --connections 64
 
 backup: $(VENV)/.runtime-installed var/secret_key
 	$(MANAGE) backup_content
