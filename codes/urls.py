@@ -16,7 +16,14 @@ class CodeConverter:
         return value
 
 
+class ModifierConverter(CodeConverter):
+    """Match anything modifier-shaped (letters and digits), so junk is a plain 404."""
+
+    regex = r"[0-9A-Za-z]{1,4}"
+
+
 register_converter(CodeConverter, "code")
+register_converter(ModifierConverter, "modifier")
 
 app_name = "codes"
 urlpatterns = [
@@ -30,7 +37,7 @@ urlpatterns = [
     path("nerves/", cached(browse.nerve_list), name="nerve-list"),
     path("nerves/<slug:slug>/", cached(browse.nerve_detail), name="nerve-detail"),
     path("modifiers/", cached(browse.modifier_list), name="modifier-list"),
-    path("modifiers/<str:code>/", cached(browse.modifier_detail), name="modifier-detail"),
+    path("modifiers/<modifier:code>/", cached(browse.modifier_detail), name="modifier-detail"),
     path("search/", cached(search.search), name="search"),
     path("compare/", cached(compare.compare), name="compare"),
     path("api/codes/<code:code>", cached(api.code_detail), name="api-code-detail"),

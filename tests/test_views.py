@@ -274,3 +274,13 @@ def test_script_typed_by_an_editor_never_reaches_the_page(client):
     html = body(client.get("/codes/64868/"))
     assert "alert(1)</script>" not in html and "onerror" not in html
     assert "javascript:" not in html
+
+
+@pytest.mark.parametrize("path", ["/modifiers/%00/", "/modifiers/22%00/", "/modifiers/22x22/"])
+def test_junk_in_a_modifier_path_is_a_404_not_a_500(client, path):
+    # Found by tests/test_fuzz.py: a NUL byte reached PostgreSQL, which refuses it.
+    assert client.get(path).status_code == 404
+
+
+def test_modifier_page_accepts_lower_case(client):
+    assert client.get("/modifiers/xs/").status_code == 200

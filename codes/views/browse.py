@@ -206,7 +206,7 @@ def modifier_detail(request, code):
                 to_attr="visible_code_modifiers",
             )
         ),
-        code=code.upper(),
+        code=code,
     )
     return render(request, "codes/modifier_detail.html", {"modifier": modifier})
 
