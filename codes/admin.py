@@ -71,19 +71,26 @@ class CodeProcedureForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         if self.instance.pk:
-            self.fields["opened_version"].initial = self.instance.version
+            # The stored version, not the instance's: a revert form is built from an old
+            # historical copy, yet it must only conflict with saves made after it opened.
+            self.fields["opened_version"].initial = (
+                CodeProcedure.objects.filter(pk=self.instance.pk)
+                .values_list("version", flat=True)
+                .first()
+            )
         state = self.fields.get("editorial_state")
         if state is not None and user is not None and not can_publish(user):
-            # Without the publish permission, a code can be a draft or in review.
-            state.choices = [
-                choice for choice in state.choices if choice[0] != EditorialState.PUBLISHED
-            ]
             if self.instance.editorial_state == EditorialState.PUBLISHED:
-                self.initial["editorial_state"] = EditorialState.IN_REVIEW
+                # An editor may leave a published code as it is, or change it, which
+                # sends it to a reviewer; only a reviewer may unpublish.
+                allowed = {EditorialState.PUBLISHED, EditorialState.IN_REVIEW}
                 state.help_text = (
-                    "This code is published. Saving your changes sends it to a reviewer; "
-                    "until they publish it, the public page is hidden."
+                    "This code is published. If you change anything, saving sends it to a "
+                    "reviewer, and the public page is hidden until they publish it."
                 )
+            else:
+                allowed = {EditorialState.DRAFT, EditorialState.IN_REVIEW}
+            state.choices = [choice for choice in state.choices if choice[0] in allowed]
 
     def clean(self):
         cleaned = super().clean()
@@ -92,20 +99,37 @@ class CodeProcedureForm(forms.ModelForm):
             current = CodeProcedure.objects.select_for_update().get(pk=self.instance.pk)
             opened = cleaned.get("opened_version")
             if opened is not None and current.version != opened:
-                raise forms.ValidationError(conflict_message(current, self.initial))
+                raise forms.ValidationError(conflict_message(current, opened))
+        if (
+            self.user is not None
+            and not can_publish(self.user)
+            and cleaned.get("editorial_state") == EditorialState.PUBLISHED
+        ):
+            content_changes = set(self.changed_data) - {"editorial_state", "opened_version"}
+            if self.instance.editorial_state != EditorialState.PUBLISHED:
+                raise forms.ValidationError("Only a reviewer can publish.")
+            if content_changes:
+                # A change to published content goes to a reviewer first.
+                cleaned["editorial_state"] = EditorialState.IN_REVIEW
         return cleaned
 
 
-def conflict_message(current, opened_values):
+# Fields every save touches; naming them would hide what the other editor really changed.
+BOOKKEEPING_FIELDS = {"version", "updated_by", "last_reviewed_on", "reviewed_by", "created_by"}
+
+
+def conflict_message(current, opened_version):
     """Say who changed the code since this form was opened, and which fields."""
-    changed = [
-        CodeProcedure._meta.get_field(name).verbose_name
-        for name, value in opened_values.items()
-        if name in {f.name for f in CodeProcedure._meta.concrete_fields}
-        and name not in {"version", "updated_at", "updated_by"}
-        and getattr(current, CodeProcedure._meta.get_field(name).attname, value) != value
-    ]
-    latest = current.history.select_related("history_user").first()
+    history = current.history.select_related("history_user")
+    latest = history.first()
+    opened = history.filter(version=opened_version).first()
+    changed = []
+    if latest is not None and opened is not None:
+        changed = [
+            str(CodeProcedure._meta.get_field(change.field).verbose_name)
+            for change in latest.diff_against(opened).changes
+            if change.field not in BOOKKEEPING_FIELDS
+        ]
     who = latest.history_user if latest and latest.history_user else "someone"
     when = timezone.localtime(current.updated_at).strftime("%Y-%m-%d %H:%M")
     fields = ", ".join(changed) if changed else "related rows or notes"
@@ -294,17 +318,29 @@ class CodeProcedureAdmin(SimpleHistoryAdmin):
             obj.created_by = user
         obj.updated_by = user
         becomes_published = obj.editorial_state == EditorialState.PUBLISHED
-        if becomes_published and not can_publish(user):
-            # The form offers no such choice; this guards a crafted request too.
-            raise PermissionDenied("Only a reviewer can publish.")
         was_published = stored is not None and stored.is_published
-        if becomes_published and (not was_published or form.has_changed()):
+        if becomes_published and not can_publish(user) and not was_published:
+            # The form refuses this already; this guards a crafted request too.
+            raise PermissionDenied("Only a reviewer can publish.")
+        if becomes_published and can_publish(user) and (not was_published or form.has_changed()):
             # Publishing, or a reviewer's own edit of a published code, is a review.
             obj.last_reviewed_on = timezone.localdate()
             obj.reviewed_by = user
         if stored is not None:
             obj.version = stored.version + 1
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        code = form.instance
+        changed_inline = any(formset.has_changed() for formset in formsets)
+        if changed_inline and code.is_published and not can_publish(request.user):
+            # Examples, modifier notes and relations are content too: review them first.
+            code.editorial_state = EditorialState.IN_REVIEW
+            code.version += 1
+            code._history_user = request.user
+            code._change_reason = "Sent for review: related rows changed"
+            code.save()
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -316,10 +352,13 @@ class CodeProcedureAdmin(SimpleHistoryAdmin):
         return actions
 
     def change_state(self, request, queryset, state, verb):
-        changed = 0
+        changed, skipped = 0, 0
         with transaction.atomic():
             for code in queryset.select_for_update(of=("self",)):
                 if code.editorial_state == state:
+                    continue
+                if code.is_published and not can_publish(request.user):
+                    skipped += 1  # only a reviewer takes a code off the public site
                     continue
                 code.editorial_state = state
                 code.updated_by = request.user
@@ -332,6 +371,13 @@ class CodeProcedureAdmin(SimpleHistoryAdmin):
                 code.save()
                 changed += 1
         self.message_user(request, f"{verb}: {changed} code(s).", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} published code(s) left as they are: only a reviewer can take a "
+                "code off the public site.",
+                messages.WARNING,
+            )
 
     @admin.action(description="Send the selected codes for review", permissions=["change"])
     def send_for_review(self, request, queryset):
@@ -366,6 +412,8 @@ class CodeProcedureAdmin(SimpleHistoryAdmin):
         ]
 
     def compare_versions_view(self, request, object_id):
+        if not object_id.isdigit():
+            raise Http404("No such code.")
         code = get_object_or_404(CodeProcedure, pk=object_id)
         if not self.has_view_or_change_permission(request, code):
             raise PermissionDenied
@@ -400,18 +448,16 @@ class CodeProcedureAdmin(SimpleHistoryAdmin):
         return TemplateResponse(request, "admin/codes/codeprocedure/compare_versions.html", context)
 
     def history_view(self, request, object_id, extra_context=None):
+        if not object_id.isdigit():
+            raise Http404("No such code.")
         code = get_object_or_404(CodeProcedure, pk=object_id)
         versions = code.history.select_related("history_user").order_by("-history_date")[:200]
         extra = {"versions": versions, **(extra_context or {})}
         return super().history_view(request, object_id, extra_context=extra)
 
 
-class HistoryAdmin(SimpleHistoryAdmin):
-    """Content models with history and revert."""
-
-
 @admin.register(Section)
-class SectionAdmin(HistoryAdmin):
+class SectionAdmin(SimpleHistoryAdmin):
     list_display = ["name", "range_start", "range_end", "parent", "name_verified", "range_verified"]
     list_select_related = ["parent"]
     search_fields = ["name", "slug"]
@@ -420,33 +466,33 @@ class SectionAdmin(HistoryAdmin):
 
 
 @admin.register(Modifier)
-class ModifierAdmin(HistoryAdmin):
+class ModifierAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Specialty)
-class SpecialtyAdmin(HistoryAdmin):
+class SpecialtyAdmin(SimpleHistoryAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Nerve)
-class NerveAdmin(HistoryAdmin):
+class NerveAdmin(SimpleHistoryAdmin):
     list_display = ["name", "cranial_nerve_number"]
     search_fields = ["name", "aliases"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(PlaceOfService)
-class PlaceOfServiceAdmin(HistoryAdmin):
+class PlaceOfServiceAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Source)
-class SourceAdmin(HistoryAdmin):
+class SourceAdmin(SimpleHistoryAdmin):
     list_display = ["title", "publisher", "is_third_party", "accessed_on"]
     list_filter = ["is_third_party"]
     search_fields = ["title", "publisher", "url"]

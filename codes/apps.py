@@ -15,6 +15,7 @@ class CodesConfig(AppConfig):
 
         from codes import cache, models
 
+        post_migrate.connect(cache.bump_after_migrate, sender=self)
         cache.connect_signals(
             [
                 models.CodeProcedure,

@@ -47,8 +47,26 @@ def _bump():
         cache.set(VERSION_KEY, time.time_ns(), timeout=None)
 
 
+# Query parameters some page understands. A request with any other parameter is answered
+# but not cached, so junk query strings cannot flood the cache.
+KNOWN_PARAMETERS = {
+    "q", "specialty", "nerve", "modifier", "place", "section", "status", "add_on",
+    "inpatient_only", "sort", "page", "codes", "terms", "maxList",
+}  # fmt: skip
+MAX_CACHED_QUERY = 500
+
+
+def cacheable(request):
+    return (
+        len(request.META.get("QUERY_STRING", "")) <= MAX_CACHED_QUERY
+        and set(request.GET) <= KNOWN_PARAMETERS
+    )
+
+
 def page_key(request, version):
-    digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+    # The host is part of the key: pages carry absolute links built from it.
+    address = f"{request.get_host()}{request.get_full_path()}"
+    digest = hashlib.sha256(address.encode()).hexdigest()
     return f"page:{version}:{digest}"
 
 
@@ -61,6 +79,8 @@ def cached_for_readers(view):
             response = view(request, *args, **kwargs)
             patch_cache_control(response, private=True, no_cache=True)
             return response
+        if not cacheable(request):
+            return view(request, *args, **kwargs)
         version = content_version()
         key = page_key(request, version)
         etag = f'"{key.split(":")[1]}-{key[-16:]}"'
@@ -87,6 +107,11 @@ def _not_modified(etag):
     response = HttpResponseNotModified()
     response["ETag"] = etag
     return response
+
+
+def bump_after_migrate(sender, **kwargs):
+    """A release runs migrate: new templates or code must not meet old cached pages."""
+    _bump()
 
 
 def connect_signals(models):

@@ -127,9 +127,6 @@ class Section(models.Model):
     def natural_key(self):
         return (self.slug,)
 
-    def contains(self, code):
-        return self.range_start <= code <= self.range_end
-
 
 class Modifier(models.Model):
     """A two-character CPT or HCPCS modifier appended to a code."""
@@ -517,7 +514,7 @@ class CodeProcedure(models.Model):
     objects = CodeProcedureManager()
     history = HistoricalRecords(
         m2m_fields=[specialties, places_of_service, nerves, sources],
-        excluded_fields=["updated_at", "version"],
+        excluded_fields=["updated_at"],
     )
 
     class Meta:
@@ -577,10 +574,6 @@ class CodeProcedure(models.Model):
     @property
     def is_deleted(self):
         return self.status == CodeStatus.DELETED
-
-    @property
-    def inpatient_only_needs_verification(self):
-        return self.inpatient_only == InpatientOnly.UNKNOWN or not (self.inpatient_only_verified)
 
 
 class ClinicalExampleManager(models.Manager):

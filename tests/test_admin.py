@@ -39,7 +39,10 @@ def reviewer_client(make_user):
     from django.test import Client
 
     client = Client()
-    client.force_login(make_user("rita", "Reviewers"))
+    rita = make_user("rita", "Reviewers")
+    rita.first_name, rita.last_name = "Rita", "Reviewer"
+    rita.save()
+    client.force_login(rita)
     return client
 
 
@@ -113,10 +116,38 @@ def test_editor_cannot_publish(editor):
 
 def test_editors_change_to_a_published_code_goes_to_review(editor):
     data = open_form(editor, "64866")
-    assert data["editorial_state"] == "in_review"
     data["summary"] = "Edited by an editor."
     assert save(editor, "64866", data).status_code == 302
     assert code("64866").editorial_state == EditorialState.IN_REVIEW
+
+
+def test_editor_saving_a_published_code_unchanged_leaves_it_published(editor):
+    data = open_form(editor, "64866")
+    assert save(editor, "64866", data).status_code == 302
+    assert code("64866").editorial_state == EditorialState.PUBLISHED
+
+
+def test_editor_cannot_unpublish(editor):
+    data = open_form(editor, "64866")
+    data["editorial_state"] = "draft"
+    response = save(editor, "64866", data)
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    editor.post(LIST_URL, {"action": "send_for_review", "_selected_action": [code("64866").pk]})
+    assert code("64866").editorial_state == EditorialState.PUBLISHED
+
+
+def test_editors_change_to_an_example_sends_a_published_code_to_review(editor):
+    data = open_form(editor, "64868")
+    data["examples-0-title"] = "A retitled example"
+    assert save(editor, "64868", data).status_code == 302
+    assert code("64868").examples.filter(title="A retitled example").exists()
+    assert code("64868").editorial_state == EditorialState.IN_REVIEW
+
+
+def test_admin_history_with_a_bad_id_is_not_found(reviewer_client):
+    base = "/admin/codes/codeprocedure/abc/history/"
+    assert reviewer_client.get(base).status_code == 404
+    assert reviewer_client.get(base + "compare/", {"from": 1, "to": 2}).status_code == 404
 
 
 def test_reviewer_publishes_and_the_public_sees_it_at_the_next_request(editor, reviewer_client):
@@ -137,7 +168,8 @@ def test_reviewer_publishes_and_the_public_sees_it_at_the_next_request(editor, r
     assert published.reviewed_by.username == "rita" and published.last_reviewed_on
     page = client.get("/codes/64868/").content.decode()
     assert "Reviewed wording for the public." in page
-    assert "Last reviewed:" in page and "by rita" in page
+    # The public sees the reviewer's name, never the user name they log in with.
+    assert "Last reviewed:" in page and "by Rita Reviewer" in page and "rita<" not in page
 
 
 # Conflicting edits -------------------------------------------------------------------------
@@ -157,7 +189,7 @@ def test_second_of_two_conflicting_saves_is_refused_with_what_changed(make_user,
     response = save(second, "64864", second_data)
     html = response.content.decode()
     assert response.status_code == 200
-    assert "was changed by fiona" in html and "title" in html
+    assert "was changed by fiona" in html and "(changed: title)" in html
     assert code("64864").title == "Title from the first editor"
     assert code("64864").summary != "Summary from the second editor"
 

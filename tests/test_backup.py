@@ -17,6 +17,7 @@ code.save()
 """
 
 PAGES = """
+import hashlib
 from django.test import Client
 from codes.models import CodeProcedure
 client = Client()

@@ -60,3 +60,31 @@ def test_healthz_reports_503_when_the_database_is_unreachable(client, monkeypatc
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "error", "database": "unreachable"}
+
+
+def test_unknown_query_parameters_are_answered_but_not_cached(client, django_assert_num_queries):
+    client.get("/codes/64868/", {"utm_source": "x"})
+    with django_assert_num_queries(12):  # the full page again: nothing was stored
+        client.get("/codes/64868/", {"utm_source": "x"})
+
+
+def test_each_host_gets_its_own_cached_page(settings):
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = ["a.example", "b.example"]
+    first = Client(HTTP_HOST="a.example").get("/codes/64868/").content.decode()
+    second = Client(HTTP_HOST="b.example").get("/codes/64868/").content.decode()
+    assert "http://a.example/codes/64868/" in first
+    assert "http://b.example/codes/64868/" in second and "a.example" not in second
+
+
+def test_a_draft_replacement_is_not_named_to_the_public(client):
+    from codes.models import CodeProcedure, EditorialState
+
+    CodeProcedure.objects.filter(code="64861").update(editorial_state=EditorialState.DRAFT)
+    old = CodeProcedure.objects.get(code="64862")
+    old.status = "deleted"
+    old.replaced_by = CodeProcedure.objects.get(code="64861")
+    old.save()
+    assert "/codes/64861/" not in client.get("/codes/64862/").content.decode()
+    assert client.get("/api/codes/64862").json()["replaced_by"] is None

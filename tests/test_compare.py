@@ -8,7 +8,7 @@ def test_two_codes_side_by_side_with_differences_marked(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert html.index("/codes/64866/") < html.index("/codes/64868/")
-    rows = {label: differs for label, _, differs in response.context["rows"]}
+    rows = {label: differs for label, _, differs, _ in response.context["rows"]}
     assert rows["Title"] is True
     assert rows["Add-on code"] is False
     assert rows["CMS inpatient-only"] is True  # yes (unverified) against not yet verified
@@ -50,3 +50,13 @@ def test_compare_query_budget(client, django_assert_num_queries):
     # The codes with their sections (1) and eight prefetches, as on the code page.
     with django_assert_num_queries(9):
         client.get("/compare/", {"codes": "64864,64866,64868"})
+
+
+def test_markdown_facts_are_shown_rendered_and_safe(client):
+    from codes.models import CodeProcedure
+
+    CodeProcedure.objects.filter(code="64866").update(
+        documentation="- **first** point\n- second <script>alert(1)</script>"
+    )
+    html = client.get("/compare/", {"codes": "64866,64868"}).content.decode()
+    assert "<strong>first</strong>" in html and "<script>alert(1)" not in html

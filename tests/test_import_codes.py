@@ -85,6 +85,8 @@ def test_deleted_code_with_a_replacement_created_later_in_the_file(tmp_path, cli
     )  # fmt: skip
     deleted = CodeProcedure.objects.get(code="64862")
     assert deleted.status == "deleted" and deleted.replaced_by.code == "64997"
+    # The new code arrives as a draft; once a reviewer publishes it, the banner names it.
+    CodeProcedure.objects.filter(code="64997").update(editorial_state=EditorialState.PUBLISHED)
     html = client.get("/codes/64862/").content.decode()
     assert "Deleted code." in html and "1 January 2026" in html and "/codes/64997/" in html
 
@@ -121,3 +123,17 @@ def test_malformed_files_are_refused_clearly(tmp_path, text, message):
 def test_missing_file_is_refused(tmp_path):
     with pytest.raises(CommandError, match="No such file"):
         call_command("import_codes", str(tmp_path / "nope.csv"))
+
+
+def test_columns_left_out_of_the_file_are_left_alone(tmp_path):
+    before = CodeProcedure.objects.get(code="64868")
+    path = tmp_path / "narrow.csv"
+    path.write_text(
+        f'code,title,status,section,is_add_on\n64868,"{before.title}",active,neurorrhaphy,no\n'
+    )
+    out = io.StringIO()
+    call_command("import_codes", str(path), stdout=out)
+    after = CodeProcedure.objects.get(code="64868")
+    assert "1 unchanged" in out.getvalue()
+    assert after.summary == before.summary
+    assert after.inpatient_only == before.inpatient_only

@@ -15,7 +15,7 @@ import re
 from django.db import connection
 from django.db.models import F, FloatField, Value
 
-from codes.fulltext import Relevance, WordQuery
+from codes.fulltext import Relevance, WordQuery, postgres_tsquery_sql
 from codes.models import SearchEntry
 from codes.search.query import MAX_QUERY_LENGTH, ParsedQuery, QueryKind, parse_query
 
@@ -128,11 +128,7 @@ def highlighted_snippets(code_ids, word_query):
     placeholders = ", ".join(["%s"] * len(code_ids))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            query_sql, query_params = (
-                ("to_tsquery('english', %s)", [word_query.tsquery()])
-                if word_query.prefix
-                else ("websearch_to_tsquery('english', %s)", [word_query.websearch()])
-            )
+            query_sql, query_params = postgres_tsquery_sql(word_query)
             options = (
                 f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, "
                 'MinWords=8, MaxFragments=2, FragmentDelimiter=" … "'

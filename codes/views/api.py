@@ -25,7 +25,11 @@ def code_json(procedure, request):
         "status": procedure.status,
         "effective_date": iso(procedure.effective_date),
         "deleted_date": iso(procedure.deleted_date),
-        "replaced_by": procedure.replaced_by.code if procedure.replaced_by else None,
+        "replaced_by": (
+            procedure.replaced_by.code
+            if procedure.replaced_by and procedure.replaced_by.is_published
+            else None
+        ),
         "editorial_state": procedure.editorial_state,
         "section": {"name": procedure.section.name, "slug": procedure.section.slug},
         "summary": procedure.summary,

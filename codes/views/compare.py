@@ -6,10 +6,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from codes.models import CODE_FORMAT
+from codes.rich_text import render_markdown
 from codes.views.browse import visible_codes
 
 MAX_COMPARED = 4
 MAX_PARAMETER_LENGTH = 200
+# Facts written in Markdown: compared as written, shown rendered (and sanitised).
+MARKDOWN_FACTS = {"Summary", "Medical necessity", "Documentation"}
 
 
 def field_rows(codes):
@@ -60,7 +63,10 @@ def field_rows(codes):
     rows = []
     for label, value_of in facts:
         values = [value_of(code) for code in codes]
-        rows.append((label, values, len(set(values)) > 1))
+        differs = len(set(values)) > 1
+        if label in MARKDOWN_FACTS:
+            values = [render_markdown(value) for value in values]
+        rows.append((label, values, differs, label in MARKDOWN_FACTS))
     return rows
 
 

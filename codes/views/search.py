@@ -15,11 +15,11 @@ from codes.search import (
     suggest_spelling,
 )
 from codes.views.browse import nearest_codes, visible_codes
+from codes.views.compare import MAX_COMPARED
 
 RESULTS_PER_PAGE = 50
 AUTOCOMPLETE_DEFAULT = 7
 AUTOCOMPLETE_MAX = 50
-MAX_COMPARE = 4
 
 
 def search_url(params):
@@ -86,7 +86,7 @@ def search(request):
         context["suggestion"] = suggest_spelling(parsed)
         if parsed.kind == QueryKind.CODE:
             context["nearest"] = nearest_codes(codes, parsed.codes[0])
-    if parsed.kind == QueryKind.LIST and 2 <= paginator.count <= MAX_COMPARE:
+    if parsed.kind == QueryKind.LIST and 2 <= paginator.count <= MAX_COMPARED:
         context["compare_codes"] = ",".join(code.code for code in page.object_list)
     return render(request, "codes/search.html", context)
 

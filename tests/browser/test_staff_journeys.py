@@ -82,7 +82,11 @@ def log_in(page, site, username):
 
 def make_staff(username, role):
     user = get_user_model().objects.create_user(
-        username, password="a-long-browser-password", is_staff=True
+        username,
+        password="a-long-browser-password",
+        is_staff=True,
+        first_name=username.title(),
+        last_name=role.rstrip("s"),
     )
     user.groups.add(Group.objects.get(name=role))
 
@@ -111,7 +115,7 @@ def test_editor_sends_for_review_reviewer_publishes_public_sees_it(site, browser
     public = browser.new_context().new_page()
     public.goto(site + "/codes/64864/")
     expect(public.get_by_text("A summary an editor rewrote in the browser.")).to_be_visible()
-    expect(public.get_by_text(re.compile("Last reviewed: .* by rita"))).to_be_visible()
+    expect(public.get_by_text(re.compile("Last reviewed: .* by Rita Reviewer"))).to_be_visible()
 
 
 PAGES = {

@@ -12,9 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-# What a restore needs: every content table with its history, and the accounts the history
-# names. Not the search index (rebuilt from the content), sessions or login attempts.
-INCLUDED = ["codes", "auth.user"]
+# What a restore needs: every content table with its history, the roles with their
+# permissions, and the accounts the history names. Not the search index (rebuilt from the
+# content), sessions or login attempts.
+INCLUDED = ["codes", "auth.group", "auth.user"]
 EXCLUDED = ["codes.searchentry"]
 
 

@@ -14,11 +14,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from codes.csv_format import COLUMNS, PLAIN_FIELDS, REQUIRED_COLUMNS, CodeRowForm, section_lookup
+from codes.management.dry_run import DryRunRollback
 from codes.models import CodeProcedure, EditorialState
-
-
-class DryRunRollback(Exception):
-    """Raised inside the transaction to undo a dry run."""
 
 
 class Command(BaseCommand):
@@ -60,7 +57,7 @@ class Command(BaseCommand):
         totals = {"created": 0, "changed": 0, "unchanged": 0, "rejected": 0}
         try:
             with transaction.atomic():
-                for outcome in self.apply(rows):
+                for outcome in self.apply(rows, set(header)):
                     totals[outcome] += 1
                 if dry_run:
                     raise DryRunRollback
@@ -72,7 +69,7 @@ class Command(BaseCommand):
         style = self.style.WARNING if totals["rejected"] else self.style.SUCCESS
         self.stdout.write(style(f"{prefix}{len(rows)} rows: {summary}."))
 
-    def apply(self, rows):
+    def apply(self, rows, columns):
         sections = section_lookup()
         pending = []
         seen = {}
@@ -97,15 +94,17 @@ class Command(BaseCommand):
                 if replacement is None:
                     # Perhaps a code created further down the file: link it afterwards.
                     pending.append((line, data["code"], data["replaced_by"]))
-            outcome, changed = self.save_row(data, replacement)
+            outcome, changed = self.save_row(data, replacement, columns)
             yield self.report(line, outcome, data["code"], changed=changed)
         for line, code, replacement_code in pending:
             self.link_replacement(line, code, replacement_code)
 
-    def save_row(self, data, replacement):
-        values = {name: data[name] for name in PLAIN_FIELDS}
+    def save_row(self, data, replacement, columns):
+        # A column the file leaves out is left as it is, never blanked.
+        values = {name: data[name] for name in PLAIN_FIELDS if name in columns}
         values["section"] = data["section"]
-        values["replaced_by"] = replacement
+        if "replaced_by" in columns:
+            values["replaced_by"] = replacement
         code = CodeProcedure.objects.filter(code=data["code"]).first()
         if code is None:
             code = CodeProcedure(code=data["code"], editorial_state=EditorialState.DRAFT, **values)

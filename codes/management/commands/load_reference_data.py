@@ -14,13 +14,10 @@ from django.core import serializers
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
 
+from codes.management.dry_run import DryRunRollback
 from codes.models import SeededRecord
 
 DEFAULT_FIXTURE_DIR = Path(settings.BASE_DIR) / "fixtures"
-
-
-class DryRunRollback(Exception):
-    """Raised inside the transaction to undo a dry run."""
 
 
 class Command(BaseCommand):

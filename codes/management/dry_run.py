@@ -1,0 +1,2 @@
+class DryRunRollback(Exception):
+    """Raised inside a command's transaction to undo a dry run."""
