@@ -107,3 +107,21 @@ def test_descriptor_import_refuses_without_a_licence(settings, tmp_path):
     path.write_text("code,descriptor\n64868,x\n")
     with pytest.raises(CommandError, match="AMA copyright"):
         call_command("import_descriptors", str(path))
+
+
+@pytest.mark.parametrize(
+    ("url", "queries"),
+    [
+        # The code with its section, replacement and fact sources (1), eight prefetches.
+        ("/api/codes/64866", 9),
+        # Published codes (1); sections, specialties, nerves, modifiers (4); codes again
+        # for the page count of the first sitemap section (1).
+        ("/sitemap.xml", 6),
+        # The first codes (1), and the total because the list is full (1).
+        ("/api/search?terms=nerve&maxList=3", 2),
+        ("/api/search?terms=6486&maxList=3", 2),
+    ],
+)
+def test_api_and_sitemap_query_budgets(client, django_assert_num_queries, url, queries):
+    with django_assert_num_queries(queries):
+        assert client.get(url).status_code == 200
