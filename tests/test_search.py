@@ -270,18 +270,23 @@ def test_sort_by_code(client):
     assert codes == sorted(codes)
 
 
-def test_results_are_paginated_by_fifty(client):
+def add_published_codes(count, title):
+    """Add `count` published codes titled "<title> <n>" (0000T, 0001T, ...)."""
     section = CodeProcedure.objects.get(code="64831").section
     CodeProcedure.objects.bulk_create(
         CodeProcedure(
             code=f"0{n:03d}T",
-            title=f"Temporary nerve procedure {n}",
-            summary="Synthetic.",
+            title=f"{title} {n}",
+            summary=f"Synthetic {title.lower()}.",
             section=section,
             editorial_state="published",
         )
-        for n in range(60)
+        for n in range(count)
     )
+
+
+def test_results_are_paginated_by_fifty(client):
+    add_published_codes(60, "Temporary nerve procedure")
     response = client.get("/search/", {"q": "temporary nerve procedure"})
     assert response.context["page"].paginator.count == 60
     assert len(response.context["page"].object_list) == 50
@@ -383,17 +388,7 @@ def test_search_page_query_count_does_not_grow_with_results(
     expected = (1 if words > 1 else 0) + 1 + 1 + (1 if words else 0) + 5
     with django_assert_num_queries(expected):
         client.get("/search/", params)
-    section = CodeProcedure.objects.get(code="64831").section
-    CodeProcedure.objects.bulk_create(
-        CodeProcedure(
-            code=f"0{n:03d}T",
-            title=f"Extra nerve graft {n}",
-            summary="Synthetic nerve graft.",
-            section=section,
-            editorial_state="published",
-        )
-        for n in range(80)
-    )
+    add_published_codes(80, "Extra nerve graft")
     cache.clear()  # bulk_create sends no signals; measure the page, not the cache
     with django_assert_num_queries(expected):
         client.get("/search/", params)
