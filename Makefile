@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-only lint format check-migrations clean bench-search backup restore soak
+.PHONY: help setup run test test-only lint format check-migrations clean bench-search bench backup restore soak
 
 BENCH_DB := var/bench/catalog.sqlite3
 BENCH_DB_URL := sqlite:///$(CURDIR)/$(BENCH_DB)
@@ -21,6 +21,7 @@ help:
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make format  format the code with ruff"
 	@echo "make bench-search  p50/p95 of the search page on a 100,000-code synthetic catalogue"
+	@echo "make bench   our pages against Datasette's on the same catalogue, with wrk"
 	@echo "make soak    60 s of load, edits every 100 ms and a killed worker; checks nothing is lost"
 	@echo "make backup  dump all content and its history to var/backups/"
 	@echo "make restore FILE=var/backups/...json.gz  load a dump into an empty database"
@@ -82,6 +83,19 @@ check-migrations: $(VENV)/.runtime-installed var/secret_key
 # the fixtures change.
 $(BENCH_DB): $(wildcard codes/migrations/*.py) $(wildcard fixtures/*.json) | $(VENV)/.runtime-installed var/secret_key
 	$(MANAGE) generate_synthetic_catalog --count $(BENCH_CODES) --database-url $(BENCH_DB_URL)
+
+# Datasette, pinned, in its own environment under var/ (ignored by git, removed by `make clean`).
+DATASETTE_VENV := var/bench/venv-datasette
+
+$(DATASETTE_VENV)/.installed: bench/datasette-requirements.txt
+	$(PYTHON) -m venv $(DATASETTE_VENV)
+	$(DATASETTE_VENV)/bin/python -m pip install --quiet -r bench/datasette-requirements.txt
+	@touch $@
+
+# Our pages against Datasette's on the same 100,000-code catalogue, with wrk (Debian's).
+bench: $(VENV)/.runtime-installed $(BENCH_DB) $(DATASETTE_VENV)/.installed
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python bench/serving.py
 
 bench-search: setup $(BENCH_DB)
 	DATABASE_URL=$(BENCH_DB_URL) $(MANAGE) bench_search --min-codes $(BENCH_CODES)
