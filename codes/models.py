@@ -66,7 +66,7 @@ class Source(models.Model):
     )
 
     objects = SlugNaturalKeyManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(use_base_model_db=True)
 
     class Meta:
         ordering = ["title"]
@@ -107,7 +107,7 @@ class Section(models.Model):
     description = models.TextField(blank=True)
 
     objects = SlugNaturalKeyManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(use_base_model_db=True)
 
     class Meta:
         ordering = ["range_start", "-range_end"]
@@ -142,7 +142,7 @@ class Modifier(models.Model):
     )
 
     objects = CodeNaturalKeyManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(use_base_model_db=True)
 
     class Meta:
         ordering = ["code"]
@@ -168,7 +168,7 @@ class Specialty(models.Model):
     description = models.TextField(blank=True)
 
     objects = SlugNaturalKeyManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(use_base_model_db=True)
 
     class Meta:
         ordering = ["name"]
@@ -200,7 +200,7 @@ class Nerve(models.Model):
     description = models.TextField(blank=True)
 
     objects = SlugNaturalKeyManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(use_base_model_db=True)
 
     class Meta:
         ordering = ["name"]
@@ -245,7 +245,7 @@ class PlaceOfService(models.Model):
     description = models.TextField(blank=True)
 
     objects = CodeNaturalKeyManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(use_base_model_db=True)
 
     class Meta:
         ordering = ["code"]
@@ -513,6 +513,9 @@ class CodeProcedure(models.Model):
 
     objects = CodeProcedureManager()
     history = HistoricalRecords(
+        # History goes to the database the row lives in (the benchmark catalogue is a
+        # second database; its history must never land in the site's own).
+        use_base_model_db=True,
         m2m_fields=[specialties, places_of_service, nerves, sources],
         excluded_fields=["updated_at"],
     )
@@ -592,7 +595,7 @@ class ClinicalExample(models.Model):
     text = models.TextField(help_text="The scenario, in our own words. Markdown.")
 
     objects = ClinicalExampleManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(use_base_model_db=True)
 
     class Meta:
         ordering = ["code", "position"]
@@ -626,7 +629,7 @@ class CodeModifier(models.Model):
     )
 
     objects = CodeModifierManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(use_base_model_db=True)
 
     class Meta:
         ordering = ["code", "modifier"]
@@ -679,7 +682,7 @@ class CodeRelation(models.Model):
     )
 
     objects = CodeRelationManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(use_base_model_db=True)
 
     class Meta:
         ordering = ["from_code", "relation_type", "to_code"]
