@@ -94,6 +94,8 @@ class Command(BaseCommand):
         deferred = []
         for deserialized in objects:
             instance = deserialized.object
+            # Natural keys of child rows read their parent: read it from the target database.
+            instance._state.db = self.using
             key = (instance._meta.label_lower, json.dumps(instance.natural_key()))
             if instance.pk is not None:
                 # The deserializer found a row with this natural key: editors own it now.
