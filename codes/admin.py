@@ -177,8 +177,8 @@ class CodeProcedureAdmin(SimpleHistoryAdmin):
         "inpatient_only_source",
         "work_rvu_source",
     ]
-    readonly_fields = [
-        "preview_link",
+    # Kept by the system, shown to editors: who made and reviewed the code, and when.
+    record_fields = [
         "created_at",
         "created_by",
         "updated_at",
@@ -187,6 +187,7 @@ class CodeProcedureAdmin(SimpleHistoryAdmin):
         "reviewed_by",
         "version",
     ]
+    readonly_fields = ["preview_link", *record_fields]
     inlines = [ClinicalExampleInline, CodeModifierInline, CodeRelationInline]
     history_list_display = ["editorial_state"]
     object_history_template = "admin/codes/codeprocedure/object_history.html"
@@ -272,15 +273,7 @@ class CodeProcedureAdmin(SimpleHistoryAdmin):
             "Record",
             {
                 "classes": ["collapse"],
-                "fields": [
-                    "created_at",
-                    "created_by",
-                    "updated_at",
-                    "updated_by",
-                    "last_reviewed_on",
-                    "reviewed_by",
-                    "version",
-                ],
+                "fields": record_fields,
             },
         ),
     ]
