@@ -94,12 +94,14 @@ class CodeProcedureForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk and self.data.get("opened_version") not in (None, ""):
-            # Lock the row for the rest of the save, so two saves cannot both pass.
-            current = CodeProcedure.objects.select_for_update().get(pk=self.instance.pk)
+        self.stored = None
+        if self.instance.pk:
+            # Lock the row for the rest of the save, so two saves cannot both pass; the
+            # admin's save_model reads the stored state from here.
+            self.stored = CodeProcedure.objects.select_for_update().get(pk=self.instance.pk)
             opened = cleaned.get("opened_version")
-            if opened is not None and current.version != opened:
-                raise forms.ValidationError(conflict_message(current, opened))
+            if opened is not None and self.stored.version != opened:
+                raise forms.ValidationError(conflict_message(self.stored, opened))
         if (
             self.user is not None
             and not can_publish(self.user)
@@ -306,7 +308,7 @@ class CodeProcedureAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         user = request.user
-        stored = CodeProcedure.objects.get(pk=obj.pk) if change else None
+        stored = form.stored if change else None
         if not change:
             obj.created_by = user
         obj.updated_by = user
@@ -443,10 +445,7 @@ class CodeProcedureAdmin(SimpleHistoryAdmin):
     def history_view(self, request, object_id, extra_context=None):
         if not object_id.isdigit():
             raise Http404("No such code.")
-        code = get_object_or_404(CodeProcedure, pk=object_id)
-        versions = code.history.select_related("history_user").order_by("-history_date")[:200]
-        extra = {"versions": versions, **(extra_context or {})}
-        return super().history_view(request, object_id, extra_context=extra)
+        return super().history_view(request, object_id, extra_context=extra_context)
 
 
 @admin.register(Section)

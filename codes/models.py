@@ -5,6 +5,8 @@ Every table a fixture seeds has a natural key, so fixture rows are matched by me
 Invariants are database constraints; visibility lives in `CodeProcedureQuerySet.published()`.
 """
 
+import re
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -18,6 +20,14 @@ from codes.fulltext import SearchDocumentField
 
 CODE_FORMAT = r"^[0-9]{4}[0-9FTU]$"
 CODE_FORMAT_HELP = "Five characters: five digits (64868), or four digits then F, T or U (0001F)."
+CODE_FORMAT_RE = re.compile(CODE_FORMAT)
+
+
+def is_cpt_code(text):
+    """Whether `text` has the shape of a CPT code (it may still not exist)."""
+    return bool(CODE_FORMAT_RE.fullmatch(text))
+
+
 code_format_validator = RegexValidator(
     CODE_FORMAT, "A CPT code is five digits, or four digits followed by F, T or U."
 )

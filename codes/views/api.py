@@ -1,12 +1,10 @@
 """Read-only JSON for a code, with the same rules as its page: published content only (staff
 also see drafts), the same code validation, and the same 404s."""
 
-import re
-
 from django.http import JsonResponse
 from django.views.decorators.http import require_safe
 
-from codes.models import CODE_FORMAT
+from codes.models import is_cpt_code
 from codes.views.browse import visible_codes
 
 
@@ -102,7 +100,7 @@ def code_json(procedure, request):
 
 @require_safe
 def code_detail(request, code):
-    if not re.fullmatch(CODE_FORMAT, code):
+    if not is_cpt_code(code):
         return JsonResponse(
             {"error": "Not a CPT code: five digits, or four digits then F, T or U."},
             status=404,

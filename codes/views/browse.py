@@ -2,7 +2,6 @@
 sees published content only and logged-in editors also see drafts (with a banner)."""
 
 import json
-import re
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -13,7 +12,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from codes.models import (
-    CODE_FORMAT,
     CodeModifier,
     CodeProcedure,
     EditorialState,
@@ -21,6 +19,7 @@ from codes.models import (
     Nerve,
     Section,
     Specialty,
+    is_cpt_code,
 )
 
 NEAREST_CODES_SHOWN = 3
@@ -65,7 +64,7 @@ def code_list(request):
 
 @require_safe
 def code_detail(request, code):
-    if not re.fullmatch(CODE_FORMAT, code):
+    if not is_cpt_code(code):
         raise Http404(f"“{code}” is not a CPT code: codes are five characters.")
     codes = visible_codes(request)
     procedure = codes.for_detail_page().filter(code=code).first()

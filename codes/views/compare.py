@@ -5,7 +5,7 @@ import re
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from codes.models import CODE_FORMAT
+from codes.models import is_cpt_code
 from codes.rich_text import render_markdown
 from codes.views.browse import visible_codes
 
@@ -78,7 +78,7 @@ def compare(request):
         dict.fromkeys(re.split(r"[\s,;]+", raw.upper()[:MAX_PARAMETER_LENGTH].strip()))
     )
     requested = [code for code in requested if code]
-    malformed = [code for code in requested if not re.fullmatch(CODE_FORMAT, code)]
+    malformed = [code for code in requested if not is_cpt_code(code)]
     wanted = [code for code in requested if code not in malformed]
     problems = []
     if malformed:
