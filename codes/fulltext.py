@@ -1,35 +1,59 @@
 """Full-text matching and ranking, spelled for each database.
 
 `SearchDocumentField` stands for a code's indexed document (`SearchEntry.document`). Its
-`matches` lookup and the `Relevance` expression compile to FTS5 on SQLite and to tsvector
-queries on PostgreSQL, so the ORM builds one join and one ordering on both.
+`matches` lookup compiles to FTS5 on SQLite and to a tsquery on PostgreSQL, so the same
+ORM query runs on both.
 
 The right-hand side of a match is always a `WordQuery` built from plain word tokens
 (see `query.py`); each backend quotes the tokens itself.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import models
-from django.db.models import FloatField, Lookup
+from django.db.models import Lookup
 
-# Column weights, highest first. SQLite's bm25() takes one per FTS5 column (code, title,
-# terms, tags, body); PostgreSQL's setweight() labels A-D in the same order.
-BM25_WEIGHTS = (10.0, 10.0, 5.0, 2.0, 1.0)
+
+@dataclass(frozen=True)
+class FieldGroup:
+    """A part of every code's document. A code whose group alone holds the whole query
+    gains the group's weight in relevance (see `codes.search`)."""
+
+    name: str
+    columns: tuple  # its FTS5 columns on SQLite
+    label: str  # its setweight() label on PostgreSQL
+    weight: int
+
+
+# Most telling first: a match in the code or title outweighs every lesser part together.
+FIELD_GROUPS = (
+    FieldGroup("title", ("code", "title"), "A", 8),
+    FieldGroup("terms", ("terms",), "B", 4),  # nerve names and aliases, lay words
+    FieldGroup("tags", ("tags",), "C", 2),  # specialty, modifier and section names
+    FieldGroup("body", ("body",), "D", 1),  # the long text fields
+)
 
 
 @dataclass(frozen=True)
 class WordQuery:
     """Words and phrases to find. `any_word` relaxes AND to OR; `prefix` completes the
-    last word (for autocomplete)."""
+    last word (for autocomplete); `within` keeps the match inside one FieldGroup."""
 
     words: tuple = ()
     phrases: tuple = ()
     any_word: bool = False
     prefix: bool = False
+    within: FieldGroup | None = None
 
     def __bool__(self):
         return bool(self.words or self.phrases)
+
+    @property
+    def has_several_terms(self):
+        return len(self.words) + len(self.phrases) > 1
+
+    def inside(self, group):
+        return replace(self, within=group)
 
     def fts5(self):
         """Return an FTS5 MATCH expression: every token quoted, so none is syntax."""
@@ -41,26 +65,29 @@ class WordQuery:
         parts += [quoted(word) for word in self.words]
         if self.prefix and self.words:
             parts[-1] += "*"
-        return (" OR " if self.any_word else " ").join(parts)
-
-    def websearch(self):
-        """Return text for PostgreSQL's websearch_to_tsquery (never a syntax error)."""
-        parts = [f'"{phrase}"' for phrase in self.phrases] + list(self.words)
-        return (" or " if self.any_word else " ").join(parts)
+        expression = (" OR " if self.any_word else " ").join(parts)
+        if self.within:
+            return f"{{{' '.join(self.within.columns)}}} : ({expression})"
+        return expression
 
     def tsquery(self):
-        """Return to_tsquery text completing the last word; tokens are \\w+ only."""
-        parts = [" <-> ".join(phrase.split()) for phrase in self.phrases]
-        parts += list(self.words)
-        if self.words:
-            parts[-1] += ":*"
+        """Return to_tsquery text. Tokens are \\w+ only (query.py), so quoting them
+        makes each a plain lexeme; the weight label keeps a match `within` one group."""
+        label = self.within.label if self.within else ""
+
+        def lexeme(token, completes=False):
+            marks = ("*" if completes else "") + label
+            return f"'{token}'" + (f":{marks}" if marks else "")
+
+        parts = [" <-> ".join(lexeme(token) for token in phrase.split()) for phrase in self.phrases]
+        parts += [lexeme(word) for word in self.words]
+        if self.prefix and self.words:
+            parts[-1] = lexeme(self.words[-1], completes=True)
         return (" | " if self.any_word else " & ").join(f"({part})" for part in parts)
 
 
 def postgres_tsquery_sql(word_query):
-    if word_query.prefix:
-        return "to_tsquery('english', %s)", [word_query.tsquery()]
-    return "websearch_to_tsquery('english', %s)", [word_query.websearch()]
+    return "to_tsquery('english', %s)", [word_query.tsquery()]
 
 
 class SearchDocumentField(models.Field):
@@ -92,42 +119,6 @@ class Matches(Lookup):
         lhs, lhs_params = compiler.compile(self.lhs)
         query_sql, query_params = postgres_tsquery_sql(self.rhs)
         return f"{lhs} @@ {query_sql}", [*lhs_params, *query_params]
-
-    def as_sql(self, compiler, connection):
-        raise NotImplementedError(f"Full-text search is not set up for {connection.vendor}.")
-
-
-class Relevance(models.Expression):
-    """How well a code's document matches; higher is better."""
-
-    output_field = FloatField()
-
-    def __init__(self, document, word_query):
-        super().__init__()
-        self.document = document
-        self.word_query = word_query
-
-    def get_source_expressions(self):
-        return [self.document]
-
-    def set_source_expressions(self, expressions):
-        (self.document,) = expressions
-
-    def resolve_expression(self, *args, **kwargs):
-        clone = super().resolve_expression(*args, **kwargs)
-        clone.document = clone.document.resolve_expression(*args, **kwargs)
-        return clone
-
-    def as_sqlite(self, compiler, connection):
-        table = connection.ops.quote_name(self.document.alias)
-        weights = ", ".join(str(weight) for weight in BM25_WEIGHTS)
-        # bm25() is lower for better matches.
-        return f"(-bm25({table}, {weights}))", []
-
-    def as_postgresql(self, compiler, connection):
-        document, params = compiler.compile(self.document)
-        query_sql, query_params = postgres_tsquery_sql(self.word_query)
-        return f"ts_rank({document}, {query_sql})", [*params, *query_params]
 
     def as_sql(self, compiler, connection):
         raise NotImplementedError(f"Full-text search is not set up for {connection.vendor}.")

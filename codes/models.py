@@ -297,6 +297,11 @@ class GlobalPeriod(models.TextChoices):
     ZZZ = "ZZZ", "ZZZ (add-on, within another service's global period)"
 
 
+def sees_drafts(user):
+    """Whether a user may read drafts and codes in review (editors), not only published."""
+    return user.is_active and user.is_staff and user.has_perm("codes.view_codeprocedure")
+
+
 class CodeProcedureQuerySet(models.QuerySet):
     def published(self):
         """Return the codes the public may see."""
@@ -304,9 +309,7 @@ class CodeProcedureQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Return what a user may read: editors also see drafts and codes in review."""
-        if user.is_active and user.is_staff and user.has_perm("codes.view_codeprocedure"):
-            return self.all()
-        return self.published()
+        return self.all() if sees_drafts(user) else self.published()
 
     def for_list(self):
         """Load what a list row shows: the code, its title, its badges, its section."""
@@ -763,3 +766,23 @@ class SearchEntry(models.Model):
 
     def __str__(self):
         return f"Search document for {self.code_id}"
+
+
+class CatalogueVersion(models.Model):
+    """A number the database itself moves whenever anything search reads changes.
+
+    Triggers (`codes/search/schema.py`) move it on every insert, update or delete of codes,
+    their links and their vocabularies, however the change is made: the admin, an import,
+    `update()`, `bulk_create()` or raw SQL. The in-memory facet index
+    (`codes/search/facet_index.py`) rebuilds itself when the number has moved. A fresh row
+    starts from a random number, so an index of an earlier database is never taken for
+    the current one.
+    """
+
+    number = models.BigIntegerField()
+
+    class Meta:
+        db_table = "codes_catalogueversion"
+
+    def __str__(self):
+        return f"Catalogue version {self.number}"

@@ -41,11 +41,11 @@ ROLES = {
 }
 
 
-def ensure_roles(group_model, permission_model):
+def ensure_roles(group_model, permission_model, using="default"):
     """Create or update the role groups with exactly their permissions."""
     for name, codenames in ROLES.items():
-        group, _ = group_model.objects.get_or_create(name=name)
-        permissions = permission_model.objects.filter(
+        group, _ = group_model.objects.using(using).get_or_create(name=name)
+        permissions = permission_model.objects.using(using).filter(
             codename__in=codenames, content_type__app_label__in=["codes", "auth"]
         )
         missing = set(codenames) - set(permissions.values_list("codename", flat=True))

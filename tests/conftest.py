@@ -13,12 +13,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Start every test with no cached pages."""
+    """Start every test with no cached pages and no in-memory facet index: a test's
+    changes are rolled back, and an index of them must not outlive the test."""
     from django.core.cache import cache
 
+    from codes.search.facet_index import forget_indexes
+
     cache.clear()
+    forget_indexes()
     yield
     cache.clear()
+    forget_indexes()
 
 
 @pytest.fixture

@@ -10,15 +10,19 @@ from codes.roles import ROLES, ensure_roles
 
 
 def create_roles(apps, schema_editor):
+    # The database being migrated, which is not always the default one (the benchmark
+    # catalogue is a second database).
+    using = schema_editor.connection.alias
     for app_config in apps.get_app_configs():
         app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
+        create_permissions(app_config, apps=apps, verbosity=0, using=using)
         app_config.models_module = None
-    ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), using)
 
 
 def remove_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+    using = schema_editor.connection.alias
+    apps.get_model("auth", "Group").objects.using(using).filter(name__in=ROLES).delete()
 
 
 class Migration(migrations.Migration):

@@ -3,9 +3,15 @@
 1. Code lookups (an exact code, a prefix, a range, a list) are indexed range queries on
    the unique index of `code` (`>=`/`<=`, which SQLite and PostgreSQL both index; a
    `startswith` would not be indexed on SQLite).
-2. Words go to the full-text index (`schema.py`), ranked with code and title highest.
+2. Words go to the full-text index (`schema.py`). Relevance is the sum of the weights of
+   the field groups (`fulltext.FIELD_GROUPS`: code and title 8, nerve names and lay terms
+   4, specialty/modifier/section names 2, body text 1) that alone hold the whole query,
+   then code order: a code whose title holds the words comes before one whose body does.
 3. When every word together finds nothing, any word may match, and the page says so.
 4. When nothing matches at all, `suggest_spelling` proposes words from the index.
+
+`search_codes` gives the ORM's view (a queryset), for the admin and small result sets;
+`engine.find` gives the search page the same results at any catalogue size.
 """
 
 import difflib
@@ -13,9 +19,9 @@ import html
 import re
 
 from django.db import connection
-from django.db.models import F, FloatField, Value
+from django.db.models import Case, IntegerField, Value, When
 
-from codes.fulltext import Relevance, WordQuery, postgres_tsquery_sql
+from codes.fulltext import FIELD_GROUPS, WordQuery, postgres_tsquery_sql
 from codes.models import SearchEntry
 from codes.search.query import MAX_QUERY_LENGTH, ParsedQuery, QueryKind, parse_query
 
@@ -81,15 +87,24 @@ def matching_codes(queryset, parsed, word_query=None):
     return queryset.filter(pk__in=entries.values("code_id"))
 
 
+def relevance(word_query):
+    """The weight of every field group that alone holds the whole query, summed."""
+    total = Value(0)
+    for group in FIELD_GROUPS:
+        in_group = SearchEntry.objects.filter(document__matches=word_query.inside(group))
+        total += Case(
+            When(pk__in=in_group.values("code_id"), then=Value(group.weight)),
+            default=Value(0),
+        )
+    return total
+
+
 def ranked(queryset, parsed, word_query):
-    """Return the matches annotated with `relevance`; for words, through a join that
-    lets the full-text index drive the query and rank each match."""
+    """Return the matches annotated with `relevance` (higher is better)."""
+    matching = matching_codes(queryset, parsed, word_query)
     if parsed.is_code_lookup or parsed.kind == QueryKind.EMPTY or not word_query:
-        matching = matching_codes(queryset, parsed, word_query)
-        return matching.annotate(relevance=Value(1.0, output_field=FloatField()))
-    return queryset.filter(search_entry__document__matches=word_query).annotate(
-        relevance=Relevance(F("search_entry__document"), word_query)
-    )
+        return matching.annotate(relevance=Value(0, output_field=IntegerField()))
+    return matching.annotate(relevance=relevance(word_query))
 
 
 def search_codes(queryset, text, relax=True, complete_last_word=False):
@@ -107,8 +122,11 @@ def search_codes(queryset, text, relax=True, complete_last_word=False):
 
     word_query = word_query_for(parsed, prefix=complete_last_word)
     relaxed = False
-    several_words = len(parsed.words) + len(parsed.phrases) > 1
-    if relax and several_words and not matching_codes(queryset, parsed, word_query).exists():
+    if (
+        relax
+        and word_query.has_several_terms
+        and not matching_codes(queryset, parsed, word_query).exists()
+    ):
         word_query = word_query_for(parsed, any_word=True, prefix=complete_last_word)
         relaxed = True
     results = ranked(queryset, parsed, word_query).order_by("-relevance", "code")

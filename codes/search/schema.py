@@ -52,6 +52,35 @@ SOURCE_TABLES = [
 ]
 
 
+# Every table whose rows search or its facets read. Any change to one moves the catalogue
+# version (models.CatalogueVersion), which tells the in-memory facet index to rebuild.
+VERSIONED_TABLES = [
+    "codes_codeprocedure",
+    "codes_codeprocedure_nerves",
+    "codes_codeprocedure_specialties",
+    "codes_codeprocedure_places_of_service",
+    "codes_codemodifier",
+    "codes_nerve",
+    "codes_specialty",
+    "codes_modifier",
+    "codes_placeofservice",
+    "codes_section",
+]
+VERSION_EVENTS = ("INSERT", "UPDATE", "DELETE")
+# An upsert, so the version survives a test flush that empties its table; a new row starts
+# from a random number (with room to count up) so it never repeats an earlier database's.
+SQLITE_BUMP_VERSION = (
+    "INSERT INTO codes_catalogueversion (id, number) "
+    "VALUES (1, abs(random()) % 1000000000000000) "
+    "ON CONFLICT (id) DO UPDATE SET number = number + 1"
+)
+POSTGRESQL_BUMP_VERSION = (
+    "INSERT INTO codes_catalogueversion (id, number) "
+    "VALUES (1, floor(random() * 1e15)::bigint) "
+    "ON CONFLICT (id) DO UPDATE SET number = codes_catalogueversion.number + 1"
+)
+
+
 def ids_subquery(template, row):
     """Return a SELECT yielding the affected code ids for a trigger's NEW or OLD row."""
     sql = template.format(row=row)
@@ -125,7 +154,7 @@ SQLITE_DROP_STORAGE = [
 ]
 
 
-def sqlite_triggers():
+def sqlite_triggers(versioned=True):
     statements = []
     for table, ids_template, events in SOURCE_TABLES:
         for event in events:
@@ -135,14 +164,27 @@ def sqlite_triggers():
                 f"CREATE TRIGGER codes_search_{table}_{event.lower()} "
                 f"AFTER {event} ON {table} BEGIN\n{body};\nEND"
             )
+    for table in VERSIONED_TABLES if versioned else []:
+        for event in VERSION_EVENTS:
+            statements.append(
+                f"CREATE TRIGGER codes_version_{table}_{event.lower()} "
+                f"AFTER {event} ON {table} BEGIN {SQLITE_BUMP_VERSION}; END"
+            )
     return statements
 
 
 def sqlite_drop_triggers():
     return [
-        f"DROP TRIGGER IF EXISTS codes_search_{table}_{event.lower()}"
-        for table, _, events in SOURCE_TABLES
-        for event in events
+        *(
+            f"DROP TRIGGER IF EXISTS codes_search_{table}_{event.lower()}"
+            for table, _, events in SOURCE_TABLES
+            for event in events
+        ),
+        *(
+            f"DROP TRIGGER IF EXISTS codes_version_{table}_{event.lower()}"
+            for table in VERSIONED_TABLES
+            for event in VERSION_EVENTS
+        ),
     ]
 
 
@@ -176,7 +218,7 @@ POSTGRESQL_STORAGE = [
 POSTGRESQL_DROP_STORAGE = ["DROP TABLE IF EXISTS codes_searchentry"]
 
 
-def postgresql_triggers():
+def postgresql_triggers(versioned=True):
     statements = [
         f"""CREATE OR REPLACE FUNCTION codes_search_refresh(ids bigint[]) RETURNS void
         LANGUAGE sql AS $$
@@ -212,6 +254,23 @@ def postgresql_triggers():
             f"CREATE TRIGGER codes_search_{table} AFTER {' OR '.join(events)} ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION codes_search_on_{table}()"
         )
+    if not versioned:
+        return statements
+    statements.append(
+        f"""CREATE OR REPLACE FUNCTION codes_version_bump() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            {POSTGRESQL_BUMP_VERSION};
+            RETURN NULL;
+        END $$"""
+    )
+    # Once per statement, not per row: a bulk change moves the version once.
+    for table in VERSIONED_TABLES:
+        statements.append(
+            f"CREATE TRIGGER codes_version_{table} "
+            f"AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION codes_version_bump()"
+        )
     return statements
 
 
@@ -220,7 +279,13 @@ def postgresql_drop_triggers():
     for table, _, _ in SOURCE_TABLES:
         statements.append(f"DROP TRIGGER IF EXISTS codes_search_{table} ON {table}")
         statements.append(f"DROP FUNCTION IF EXISTS codes_search_on_{table}()")
-    return [*statements, "DROP FUNCTION IF EXISTS codes_search_refresh(bigint[])"]
+    for table in VERSIONED_TABLES:
+        statements.append(f"DROP TRIGGER IF EXISTS codes_version_{table} ON {table}")
+    return [
+        *statements,
+        "DROP FUNCTION IF EXISTS codes_version_bump()",
+        "DROP FUNCTION IF EXISTS codes_search_refresh(bigint[])",
+    ]
 
 
 POSTGRESQL_REBUILD = ["SELECT codes_search_refresh(ARRAY(SELECT id FROM codes_codeprocedure))"]
@@ -233,6 +298,7 @@ DROP_STORAGE = {"sqlite": SQLITE_DROP_STORAGE, "postgresql": POSTGRESQL_DROP_STO
 TRIGGERS = {"sqlite": sqlite_triggers, "postgresql": postgresql_triggers}
 DROP_TRIGGERS = {"sqlite": sqlite_drop_triggers, "postgresql": postgresql_drop_triggers}
 REBUILD = {"sqlite": SQLITE_REBUILD, "postgresql": POSTGRESQL_REBUILD}
+BUMP_VERSION = {"sqlite": SQLITE_BUMP_VERSION, "postgresql": POSTGRESQL_BUMP_VERSION}
 
 
 def execute_all(connection, statements):
@@ -243,6 +309,10 @@ def execute_all(connection, statements):
 
 def index_exists(connection):
     return "codes_searchentry" in connection.introspection.table_names()
+
+
+def version_exists(connection):
+    return "codes_catalogueversion" in connection.introspection.table_names()
 
 
 def suspend_triggers(sender, using, plan=None, **kwargs):
@@ -262,7 +332,13 @@ def restore_triggers(sender, using, plan=None, **kwargs):
     connection = connections[using]
     if not plan or connection.vendor not in TRIGGERS or not index_exists(connection):
         return
+    vendor = connection.vendor
+    # Before its migration has run (migrating back), there is no version to keep.
+    versioned = version_exists(connection)
     with transaction.atomic(using=using):
-        execute_all(connection, DROP_TRIGGERS[connection.vendor]())
-        execute_all(connection, TRIGGERS[connection.vendor]())
-        execute_all(connection, REBUILD[connection.vendor])
+        execute_all(connection, DROP_TRIGGERS[vendor]())
+        execute_all(connection, TRIGGERS[vendor](versioned=versioned))
+        execute_all(connection, REBUILD[vendor])
+        if versioned:
+            # A migration may have changed rows with the triggers off.
+            execute_all(connection, [BUMP_VERSION[vendor]])

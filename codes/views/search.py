@@ -6,14 +6,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from codes.filters import CodeSearchFilter, SortOrder, facet_counts, remove_all_facets
-from codes.search import (
-    QueryKind,
-    highlighted_snippets,
-    parse_query,
-    search_codes,
-    suggest_spelling,
-)
+from codes.filters import CodeSearchFilter, facet_counts, remove_all_facets, selections
+from codes.models import CodeProcedure, sees_drafts
+from codes.search import QueryKind, highlighted_snippets, parse_query, suggest_spelling
+from codes.search.engine import SortOrder, find
 from codes.views.browse import nearest_codes, visible_codes
 from codes.views.compare import MAX_COMPARED
 
@@ -51,34 +47,30 @@ def search(request):
         if exact is not None:
             return redirect(exact)
 
-    results = search_codes(codes, parsed)
-    matching = filterset.filter_queryset(results.matching)
     sort = cleaned.get("sort") or (
         SortOrder.RELEVANCE if parsed.kind == QueryKind.WORDS else SortOrder.CODE
     )
-    if sort == SortOrder.CODE:
-        # Code order needs no rank, so skip computing one for every match.
-        listing = matching.order_by("code")
-    else:
-        listing = filterset.filter_queryset(results.queryset)
-
-    paginator = Paginator(listing.for_list(), RESULTS_PER_PAGE)
-    # Count through the unranked subquery form: the same rows, without the join that
-    # ranking needs.
-    paginator.count = matching.count()
+    found = find(
+        parsed,
+        sees_drafts=sees_drafts(request.user),
+        selected=selections(filterset),
+        sort=sort,
+    )
+    paginator = Paginator(found.ids, RESULTS_PER_PAGE)
     page = paginator.get_page(int(cleaned.get("page") or 1))
-    snippets = highlighted_snippets([code.pk for code in page.object_list], results.word_query)
+    page.object_list = codes_in_order(codes, page.object_list)
+    snippets = highlighted_snippets([code.pk for code in page.object_list], found.word_query)
     for code in page.object_list:
         code.snippet = snippets.get(code.pk, "")
 
     context = {
         "parsed": parsed,
         "query_text": parsed.text,
-        "results": results,
+        "results": found,
         "page": page,
         "sort": sort,
         "sort_choices": SortOrder.CHOICES,
-        "facets": facet_counts(filterset, results.matching, request.GET),
+        "facets": facet_counts(filterset, found, request.GET),
         "clear_facets_url": search_url(remove_all_facets(request.GET)),
         "facets_selected": facets_selected,
     }
@@ -89,6 +81,13 @@ def search(request):
     if parsed.kind == QueryKind.LIST and 2 <= paginator.count <= MAX_COMPARED:
         context["compare_codes"] = ",".join(code.code for code in page.object_list)
     return render(request, "codes/search.html", context)
+
+
+def codes_in_order(codes, ids):
+    """Load the codes with these ids for a result list, in the order given."""
+    ids = [int(code_id) for code_id in ids]
+    by_id = codes.filter(pk__in=ids).for_list().in_bulk()
+    return [by_id[code_id] for code_id in ids if code_id in by_id]
 
 
 @require_safe
@@ -110,13 +109,16 @@ def autocomplete(request):
             status=400,
         )
     parsed = parse_query(terms)
-    codes = visible_codes(request)
     if parsed.kind == QueryKind.EMPTY:
         return JsonResponse([0, [], None, []], safe=False)
-    results = search_codes(codes, parsed, relax=False, complete_last_word=True).queryset
-    shown = list(results.values_list("code", "title")[:max_list])
-    total = results.count() if len(shown) == max_list else len(shown)
-    return JsonResponse(
-        [total, [code for code, _ in shown], None, [list(row) for row in shown]],
-        safe=False,
+    found = find(
+        parsed,
+        sees_drafts=sees_drafts(request.user),
+        sort=SortOrder.RELEVANCE,
+        relax=False,
+        complete_last_word=True,
     )
+    ids = [int(code_id) for code_id in found.ids[:max_list]]
+    rows = CodeProcedure.objects.only("code", "title").in_bulk(ids)
+    shown = [[rows[code_id].code, rows[code_id].title] for code_id in ids if code_id in rows]
+    return JsonResponse([len(found), [code for code, _ in shown], None, shown], safe=False)

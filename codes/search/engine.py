@@ -1,0 +1,149 @@
+"""The search page's engine: matches, relevance, facets and order, at any catalogue size.
+
+The databases do what they index well: the full-text index finds the codes that hold the
+words (once for the whole query and once inside each field group, for relevance), and the
+unique index on `code` finds code ranges. Each answer comes back as one string of ids,
+which numpy reads in one step. Everything per match after that (visibility, facet
+filters, facet counts, relevance, order) is array arithmetic over the in-memory
+`CatalogueIndex`, so no query's cost grows with a second or third pass over the matches.
+
+The ranking is the one `codes.search.search_codes` gives the ORM (the tests hold the two
+to the same order): the weights of the field groups that alone hold the whole query,
+then code order.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db import connections
+from django.db.models import F
+
+from codes.fulltext import FIELD_GROUPS
+from codes.models import CodeProcedure, SearchEntry
+from codes.search import code_lookup, word_query_for
+from codes.search.facet_index import current_index
+from codes.search.query import QueryKind
+
+
+class SortOrder:
+    RELEVANCE = "relevance"
+    CODE = "code"
+    CHOICES = [(RELEVANCE, "Best match"), (CODE, "Code")]
+
+
+@dataclass
+class Found:
+    """What a search found, after facets, in the order to show it."""
+
+    ids: np.ndarray  # code ids, in display order
+    counts: dict = field(default_factory=dict)  # facet name -> count per value position
+    index: object = None  # the CatalogueIndex the counts refer to
+    word_query: object = None
+    relaxed: bool = False
+
+    def __len__(self):
+        return len(self.ids)
+
+
+def id_array(queryset, column):
+    """Run `queryset` for one id column and return the ids as a numpy array.
+
+    The database joins the ids into one string (group_concat, string_agg): one value to
+    fetch however many rows match, where fetching a row per id would cost more than the
+    search itself.
+    """
+    connection = connections[queryset.db]
+    sql, params = queryset.values(found_id=F(column)).query.sql_with_params()
+    if connection.vendor == "postgresql":
+        joined = f"SELECT string_agg(found_id::text, ',') FROM ({sql}) AS found"
+    else:
+        joined = f"SELECT group_concat(found_id) FROM ({sql})"
+    with connection.cursor() as cursor:
+        cursor.execute(joined, params)
+        (text,) = cursor.fetchone()
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")
+
+
+def entries_matching(word_query, using):
+    return SearchEntry.objects.using(using).filter(document__matches=word_query)
+
+
+def word_matches(index, word_query, using):
+    """Return (matches mask, relevance per code id) for a word query.
+
+    A code's relevance is the sum of the weights of the field groups that alone hold the
+    whole query. A single word or phrase, or any-word query, matches exactly where some
+    group matches; several words that must all appear may be spread over groups, so they
+    need one more query for the document as a whole.
+    """
+    relevance = np.zeros(index.size, dtype=np.int8)
+    matched = np.zeros(index.size, dtype=bool)
+    if not word_query:  # punctuation only: nothing to look for
+        return matched, relevance
+    for group in FIELD_GROUPS:
+        group_ids = id_array(entries_matching(word_query.inside(group), using), "code_id")
+        group_mask = index.mask_of(group_ids)
+        relevance[group_mask] += group.weight
+        matched |= group_mask
+    if word_query.has_several_terms and not word_query.any_word:
+        matched = index.mask_of(id_array(entries_matching(word_query, using), "code_id"))
+    return matched, relevance
+
+
+def find(
+    parsed,
+    *,
+    sees_drafts,
+    selected=None,
+    sort=SortOrder.RELEVANCE,
+    relax=True,
+    complete_last_word=False,
+    using="default",
+):
+    """Search for a ParsedQuery, filter by the selected facet values and count the facets.
+
+    `selected` maps a facet name to the query-string values chosen for it: values within
+    a facet widen, facets narrow each other, and each facet is counted over the matches
+    filtered by every other facet.
+    """
+    index = current_index(using)
+    visible = index.visible(sees_drafts)
+    word_query, relaxed, relevance = None, False, None
+    if parsed.kind == QueryKind.EMPTY:
+        matched = visible
+    elif parsed.is_code_lookup:
+        codes = code_lookup(CodeProcedure.objects.using(using), parsed)
+        matched = index.mask_of(id_array(codes, "pk")) & visible
+    else:
+        word_query = word_query_for(parsed, prefix=complete_last_word)
+        matched, relevance = word_matches(index, word_query, using)
+        matched &= visible
+        if relax and word_query.has_several_terms and not matched.any():
+            word_query = word_query_for(parsed, any_word=True, prefix=complete_last_word)
+            relaxed = True
+            matched, relevance = word_matches(index, word_query, using)
+            matched &= visible
+
+    chosen = {
+        name: index.facets[name].having(values, index.size)
+        for name, values in (selected or {}).items()
+        if values
+    }
+    counts = {}
+    for name, facet in index.facets.items():
+        counts[name] = facet.counts(narrowed(matched, chosen, leave_out=name))
+    ids = index.in_code_order(narrowed(matched, chosen))
+    if relevance is not None and sort == SortOrder.RELEVANCE:
+        # A stable sort keeps code order among codes of equal relevance.
+        ids = ids[np.argsort(-relevance[ids], kind="stable")]
+    return Found(ids, counts, index, word_query, relaxed)
+
+
+def narrowed(matched, chosen, leave_out=None):
+    scope = matched
+    for name, mask in chosen.items():
+        if name != leave_out:
+            scope = scope & mask
+    return scope
