@@ -9,6 +9,7 @@ a word matches tens of thousands of codes.
 from dataclasses import dataclass
 
 import django_filters
+from django.http import QueryDict
 
 from codes.models import (
     CodeProcedure,
@@ -110,6 +111,10 @@ class FacetValue:
     selected: bool
     query: object  # the QueryDict that toggles this value
 
+    @property
+    def href(self):
+        return f"?{self.query.urlencode()}"
+
 
 @dataclass
 class Facet:
@@ -173,23 +178,24 @@ def selected_values(filterset, name):
 
 
 def toggled(query_params, name, value, selected):
-    """Return the query string parameters with `value` added to or removed from a facet."""
-    params = query_params.copy()
-    params.pop("page", None)
+    """Return the query string parameters with `value` added to or removed from a facet.
+
+    Built afresh rather than with QueryDict.copy(), a deep copy: a page has a hundred
+    facet links, and the copies were a tenth of its time.
+    """
     if name == "add_on":
         # One value at a time: a code is either an add-on or not.
-        if value in selected:
-            params.pop(name, None)
-        else:
-            params[name] = value
-        return params
-    current = [v for v in params.getlist(name) if v != value]
-    if value not in selected:
-        current.append(value)
+        current = [] if value in selected else [value]
+    else:
+        current = [v for v in query_params.getlist(name) if v != value]
+        if value not in selected:
+            current.append(value)
+    params = QueryDict(mutable=True)
+    for key, values in query_params.lists():
+        if key not in {name, "page"}:
+            params.setlist(key, values)
     if current:
         params.setlist(name, current)
-    else:
-        params.pop(name, None)
     return params
 
 

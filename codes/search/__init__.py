@@ -157,11 +157,22 @@ def highlighted_snippets(code_ids, word_query):
                 [*query_params, options, *code_ids],
             )
         else:
+            # `+rowid` keeps the id list out of the full-text index's plan: given the
+            # list, FTS5 runs the whole match once per id (40 ms for a page); filtering
+            # one pass over the matches costs about 2 ms. The range lets FTS5 skip ahead.
             cursor.execute(
                 "SELECT rowid, snippet(codes_searchentry, 4, %s, %s, '…', %s) "
                 "FROM codes_searchentry WHERE codes_searchentry MATCH %s "
-                f"AND rowid IN ({placeholders})",
-                [MARK_START, MARK_END, SNIPPET_WORDS, word_query.fts5(), *code_ids],
+                f"AND rowid BETWEEN %s AND %s AND +rowid IN ({placeholders})",
+                [
+                    MARK_START,
+                    MARK_END,
+                    SNIPPET_WORDS,
+                    word_query.fts5(),
+                    min(code_ids),
+                    max(code_ids),
+                    *code_ids,
+                ],
             )
         rows = cursor.fetchall()
     return {code_id: marked_html(snippet) for code_id, snippet in rows if snippet}
