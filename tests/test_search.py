@@ -381,12 +381,16 @@ def test_repeated_single_value_parameters_use_the_last(client):
 INDEX_BUILD_QUERIES = 10
 
 
-def search_queries(text):
+def search_queries(text, ranked=True):
     """The queries of one search page once the facet index is built: the catalogue
-    version (1); for words, one full-text query per field group (4), one more for several
-    words that must all match, and the snippets (1); the page of codes (1)."""
+    version (1); for words, ranked: one full-text query per field group (4) and one more
+    for several words that must all match, or in code order: one full-text query (1);
+    the snippets (1); the page of codes (1)."""
     words = len(text.split())
-    return 1 + (4 + (1 if words > 1 else 0) + 1 if words else 0) + 1
+    if not words:
+        return 1 + 1
+    matching = (4 + (1 if words > 1 else 0)) if ranked else 1
+    return 1 + matching + 1 + 1
 
 
 @pytest.mark.parametrize("params", [{"q": "nerve"}, {"q": "nerve graft"}, {}])
@@ -396,6 +400,8 @@ def test_search_page_query_count_does_not_grow_with_results(
     expected = search_queries(params.get("q", ""))
     client.get("/search/", params)  # builds the facet index
     with django_assert_num_queries(expected):
+        client.get("/search/", params | {"page": "1"})
+    with django_assert_num_queries(search_queries(params.get("q", ""), ranked=False)):
         client.get("/search/", params | {"sort": "code"})
     add_published_codes(80, "Extra nerve graft")
     cache.clear()  # bulk_create sends no signals; measure the page, not the cache
@@ -405,7 +411,7 @@ def test_search_page_query_count_does_not_grow_with_results(
     assert response.context["page"].paginator.count >= 80
     # ...once.
     with django_assert_num_queries(expected):
-        client.get("/search/", params | {"sort": "code"})
+        client.get("/search/", params | {"page": "1"})
 
 
 def test_selected_facets_add_one_validation_query_each(client, django_assert_num_queries):
@@ -461,3 +467,106 @@ def test_autocomplete_rejects_a_bad_max_list(client, max_list):
 @pytest.mark.parametrize("text", HOSTILE_QUERIES)
 def test_autocomplete_survives_hostile_text(client, text):
     assert client.get("/api/search", {"terms": text}).status_code == 200
+
+
+# The page's engine and the ORM agree -------------------------------------------------------
+
+
+def orm_results(params, user=None):
+    """What the ORM alone finds for a search page's parameters, in the page's order."""
+    from urllib.parse import urlencode
+
+    from django.http import QueryDict
+
+    from codes.filters import CodeSearchFilter
+
+    codes = CodeProcedure.objects.published()
+    filterset = CodeSearchFilter(QueryDict(urlencode(params, doseq=True)), queryset=codes)
+    assert filterset.is_valid()
+    matching = search_codes(codes, params.get("q", ""))
+    ranked = filterset.filter_queryset(matching.queryset)
+    if params.get("sort") == "code" or not matching.word_query:
+        return list(ranked.order_by("code").values_list("code", flat=True))
+    return list(ranked.values_list("code", flat=True))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "nerve"},
+        {"q": "facial nerve"},
+        {"q": "nerve", "sort": "code"},
+        {"q": "graft", "specialty": "plastic-surgery"},
+        {"q": "nerve", "nerve": ["facial-nerve", "hypoglossal-nerve"], "add_on": "no"},
+        {"q": "repair", "place": "21", "inpatient_only": ["unknown", "yes"]},
+        {"q": "6486"},
+        {"q": "64700-64999", "section": "neurorrhaphy-with-graft"},
+        {"q": "hypoglossal zebra"},
+        {"modifier": "22"},
+        {},
+    ],
+)
+def test_the_page_lists_what_the_orm_finds_in_the_same_order(client, params):
+    response = client.get("/search/", params)
+    assert response.status_code == 200
+    paginator = response.context["page"].paginator
+    listed = [code.code for number in paginator.page_range
+              for code in client.get("/search/", {**params, "page": number})
+              .context["page"].object_list]  # fmt: skip
+    assert listed == orm_results(params)
+    assert paginator.count == len(listed)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "nerve"},
+        {"q": "nerve", "specialty": "neurosurgery", "add_on": "no"},
+        {"q": "graft", "nerve": "median-nerve", "section": "neurorrhaphy-with-graft"},
+    ],
+)
+def test_each_facet_count_is_what_choosing_that_value_would_list(client, params):
+    response = client.get("/search/", params)
+    for facet in response.context["facets"]:
+        for value in facet.values:
+            if value.selected:
+                continue
+            # The facet's own selection is left out of its counts: each value is counted
+            # as if it alone were chosen there.
+            chosen = {**params, facet.name: value.value}
+            assert value.count == len(orm_results(chosen)), (facet.name, value.value)
+
+
+def facet_count(response, facet_name, value):
+    facet = next(f for f in response.context["facets"] if f.name == facet_name)
+    return next((v.count for v in facet.values if v.value == value), 0)
+
+
+def test_catalogue_version_moves_with_every_kind_of_change():
+    from codes.models import PlaceOfService
+    from codes.search.facet_index import catalogue_version
+
+    seen = [catalogue_version()]
+
+    def moved():
+        seen.append(catalogue_version())
+        return seen[-1] != seen[-2]
+
+    code = CodeProcedure.objects.get(code="64868")
+    CodeProcedure.objects.filter(pk=code.pk).update(is_add_on=True)
+    assert moved()
+    code.places_of_service.add(PlaceOfService.objects.get(code="11"))
+    assert moved()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE codes_placeofservice SET name = name || ' (renamed)'")
+    assert moved()
+    code.places_of_service.clear()
+    assert moved()
+
+
+def test_facets_follow_changes_made_without_signals(client):
+    before = facet_count(client.get("/search/", {"q": "nerve"}), "add_on", "yes")
+    CodeProcedure.objects.filter(code="64868").update(is_add_on=True)
+    cache.clear()  # update() sends no signal to the page cache; the index needs none
+    after = facet_count(client.get("/search/", {"q": "nerve"}), "add_on", "yes")
+    assert after == before + 1

@@ -54,3 +54,20 @@ def test_catalogue_is_built_apart_from_the_sites_database(tmp_path):
     # The site's own database is untouched, its history included.
     assert count(site, "SELECT COUNT(*) FROM codes_codeprocedure") == 38
     assert count(site, "SELECT COUNT(*) FROM codes_historicalcodeprocedure") == history_before
+
+
+def test_catalogue_builds_before_the_sites_database_is_set_up(tmp_path):
+    # `make bench` on a fresh clone builds the catalogue before `make run` ever migrated the
+    # site's database; the data migrations must write to the database being migrated.
+    site, catalogue = tmp_path / "site.sqlite3", tmp_path / "catalogue.sqlite3"
+    env = {
+        "PATH": os.environ["PATH"],
+        "SECRET_KEY": secrets.token_urlsafe(40),
+        "DATABASE_URL": f"sqlite:///{site}",
+        "CACHE_DIR": str(tmp_path / "cache"),
+    }
+    url = f"sqlite:///{catalogue}"
+    manage(env, "generate_synthetic_catalog", "--count", "20", "--database-url", url)
+    assert count(catalogue, "SELECT COUNT(*) FROM codes_codeprocedure") == 38 + 20
+    roles = "SELECT COUNT(*) FROM auth_group WHERE name IN ('Editors', 'Reviewers')"
+    assert count(catalogue, roles) == 2

@@ -70,18 +70,21 @@ def entries_matching(word_query, using):
     return SearchEntry.objects.using(using).filter(document__matches=word_query)
 
 
-def word_matches(index, word_query, using):
-    """Return (matches mask, relevance per code id) for a word query.
+def word_matches(index, word_query, using, ranked=True):
+    """Return (matches mask, relevance per code id or None) for a word query.
 
     A code's relevance is the sum of the weights of the field groups that alone hold the
     whole query. A single word or phrase, or any-word query, matches exactly where some
     group matches; several words that must all appear may be spread over groups, so they
-    need one more query for the document as a whole.
+    need one more query for the document as a whole. Unranked (code order), the whole
+    document is the only query.
     """
     relevance = np.zeros(index.size, dtype=np.int8)
     matched = np.zeros(index.size, dtype=bool)
     if not word_query:  # punctuation only: nothing to look for
         return matched, relevance
+    if not ranked:
+        return index.mask_of(id_array(entries_matching(word_query, using), "code_id")), None
     for group in FIELD_GROUPS:
         group_ids = id_array(entries_matching(word_query.inside(group), using), "code_id")
         group_mask = index.mask_of(group_ids)
@@ -117,13 +120,14 @@ def find(
         codes = code_lookup(CodeProcedure.objects.using(using), parsed)
         matched = index.mask_of(id_array(codes, "pk")) & visible
     else:
+        ranked = sort == SortOrder.RELEVANCE
         word_query = word_query_for(parsed, prefix=complete_last_word)
-        matched, relevance = word_matches(index, word_query, using)
+        matched, relevance = word_matches(index, word_query, using, ranked)
         matched &= visible
         if relax and word_query.has_several_terms and not matched.any():
             word_query = word_query_for(parsed, any_word=True, prefix=complete_last_word)
             relaxed = True
-            matched, relevance = word_matches(index, word_query, using)
+            matched, relevance = word_matches(index, word_query, using, ranked)
             matched &= visible
 
     chosen = {
@@ -135,7 +139,7 @@ def find(
     for name, facet in index.facets.items():
         counts[name] = facet.counts(narrowed(matched, chosen, leave_out=name))
     ids = index.in_code_order(narrowed(matched, chosen))
-    if relevance is not None and sort == SortOrder.RELEVANCE:
+    if relevance is not None:
         # A stable sort keeps code order among codes of equal relevance.
         ids = ids[np.argsort(-relevance[ids], kind="stable")]
     return Found(ids, counts, index, word_query, relaxed)
