@@ -15,13 +15,11 @@ then code order.
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db import connections
-from django.db.models import F
 
 from codes.fulltext import FIELD_GROUPS
 from codes.models import CodeProcedure, SearchEntry
 from codes.search import code_lookup, word_query_for
-from codes.search.facet_index import current_index
+from codes.search.facet_index import current_index, id_array
 from codes.search.query import QueryKind
 
 
@@ -43,27 +41,6 @@ class Found:
 
     def __len__(self):
         return len(self.ids)
-
-
-def id_array(queryset, column):
-    """Run `queryset` for one id column and return the ids as a numpy array.
-
-    The database joins the ids into one string (group_concat, string_agg): one value to
-    fetch however many rows match, where fetching a row per id would cost more than the
-    search itself.
-    """
-    connection = connections[queryset.db]
-    sql, params = queryset.values(found_id=F(column)).query.sql_with_params()
-    if connection.vendor == "postgresql":
-        joined = f"SELECT string_agg(found_id::text, ',') FROM ({sql}) AS found"
-    else:
-        joined = f"SELECT group_concat(found_id) FROM ({sql})"
-    with connection.cursor() as cursor:
-        cursor.execute(joined, params)
-        (text,) = cursor.fetchone()
-    if not text:
-        return np.zeros(0, dtype=np.int64)
-    return np.fromstring(text, dtype=np.int64, sep=",")
 
 
 def entries_matching(word_query, using):

@@ -16,6 +16,9 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
+from django.db import connections
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Coalesce
 
 from codes.models import (
     CatalogueVersion,
@@ -53,6 +56,19 @@ class ColumnSource:
     vocabulary: type | None = None
     param_field: str = ""
     label_field: str = ""
+
+    def stored_position(self):
+        """An SQL expression for the column as a whole number: the position of its value
+        among the choices, or the vocabulary row's id; -1 for none."""
+        if self.vocabulary:
+            return Coalesce(F(self.column), Value(-1))
+        return Case(
+            *(
+                When(**{self.column: stored}, then=Value(position))
+                for position, (stored, _, _) in enumerate(self.choices)
+            ),
+            default=Value(-1),
+        )
 
 
 FACET_SOURCES = {
@@ -125,53 +141,40 @@ class ColumnFacet:
 
 
 class CatalogueIndex:
-    """Arrays indexed by code id: which codes exist, which are published, their order by
-    code, and each facet's values."""
+    """Arrays indexed by code id: which codes exist, which are published, the ids in code
+    order, and each facet's values. About 7 MB at 100,000 codes."""
 
     def __init__(self, version, using="default"):
         self.version = version
-        codes = CodeProcedure.objects.using(using).order_by("code")
-        rows = list(codes.values_list("id", "editorial_state", *column_names()))
-        ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-        self.size = int(ids.max()) + 1 if len(ids) else 1
-        self.exists = np.zeros(self.size, dtype=bool)
-        self.exists[ids] = True
-        self.published = np.zeros(self.size, dtype=bool)
-        self.published[ids] = [row[1] == EditorialState.PUBLISHED for row in rows]
-        # Code ids in code order, and each id's place in that order (for sorting).
-        self.by_code = ids
-        self.code_rank = np.zeros(self.size, dtype=np.int64)
-        self.code_rank[ids] = np.arange(len(ids))
-        self.facets = {}
-        column_position = 2
+        columns = {"code_id": F("pk"), "is_published": is_published()}
         for name, source in FACET_SOURCES.items():
+            if isinstance(source, ColumnSource):
+                columns[name] = source.stored_position()
+        codes = fetch_arrays(CodeProcedure.objects.using(using), order_by="code", **columns)
+        ids = codes["code_id"]
+        self.size = int(ids.max()) + 1 if len(ids) else 1
+        self.by_code = ids  # code ids in code order
+        self.exists = self.mask_of(ids)
+        self.published = self.mask_of(ids[codes["is_published"] == 1])
+        self.facets = {}
+        for name, source in FACET_SOURCES.items():
+            values, position_of = vocabulary(source, using)
             if isinstance(source, LinkSource):
-                self.facets[name] = self.link_facet(source, using)
-            else:
-                stored = [row[column_position] for row in rows]
-                self.facets[name] = self.column_facet(source, ids, stored, using)
-                column_position += 1
-
-    def link_facet(self, source, using):
-        values, position_of = vocabulary(source, using)
-        links = np.array(
-            list(
-                source.links.objects.using(using).values_list(
-                    source.code_column, source.target_column
+                links = fetch_arrays(
+                    source.links.objects.using(using),
+                    code_id=F(source.code_column),
+                    target_id=F(source.target_column),
                 )
-            ),
-            dtype=np.int64,
-        ).reshape(-1, 2)
-        known = np.array([target in position_of for target in links[:, 1]], dtype=bool)
-        links = links[known & (links[:, 0] < self.size)]
-        positions = np.array([position_of[target] for target in links[:, 1]], dtype=np.int64)
-        return LinkFacet(values, links[:, 0].copy(), positions)
-
-    def column_facet(self, source, ids, stored, using):
-        values, position_of = vocabulary(source, using)
-        positions = np.full(self.size, -1, dtype=np.int64)
-        positions[ids] = [position_of.get(value, -1) for value in stored]
-        return ColumnFacet(values, positions)
+                positions = positions_of(links["target_id"], position_of)
+                kept = (positions >= 0) & (links["code_id"] < self.size)
+                self.facets[name] = LinkFacet(values, links["code_id"][kept], positions[kept])
+            else:
+                stored = codes[name]
+                if source.vocabulary:  # the column holds a vocabulary row's id
+                    stored = positions_of(stored, position_of)
+                positions = np.full(self.size, -1, dtype=np.int32)
+                positions[ids] = stored
+                self.facets[name] = ColumnFacet(values, positions)
 
     def visible(self, sees_drafts):
         return self.exists if sees_drafts else self.published
@@ -187,8 +190,19 @@ class CatalogueIndex:
         return self.by_code[mask[self.by_code]]
 
 
-def column_names():
-    return [source.column for source in FACET_SOURCES.values() if isinstance(source, ColumnSource)]
+def is_published():
+    return Case(When(editorial_state=EditorialState.PUBLISHED, then=Value(1)), default=Value(0))
+
+
+def positions_of(stored_ids, position_of):
+    """Map vocabulary row ids to their positions (-1 for an id the vocabulary lacks)."""
+    known = np.array(list(position_of), dtype=np.int64)
+    top = max(
+        int(known.max()) if len(known) else 0, int(stored_ids.max()) if len(stored_ids) else 0
+    )
+    lookup = np.full(top + 1, -1, dtype=np.int32)
+    lookup[known] = np.arange(len(known), dtype=np.int32)
+    return np.where(stored_ids >= 0, lookup[np.clip(stored_ids, 0, top)], -1).astype(np.int32)
 
 
 def vocabulary(source, using):
@@ -203,6 +217,44 @@ def vocabulary(source, using):
         params=tuple(param for _, param, _ in rows), labels=tuple(label for _, _, label in rows)
     )
     return values, {stored: position for position, (stored, _, _) in enumerate(rows)}
+
+
+def fetch_arrays(queryset, order_by=None, **columns):
+    """Run `queryset` for the named column expressions; return {name: numpy int array},
+    each row's values at the same position, in `order_by` order if given.
+
+    The database joins each column into one string (group_concat, string_agg), which
+    numpy reads in one step: fetching 100,000 rows as Python tuples would take ten times
+    as long and hold ten times the memory. Columns must be whole numbers, never NULL.
+    """
+    connection = connections[queryset.db]
+    quote = connection.ops.quote_name
+    # Prefixed, so no name clashes with a model field.
+    selected = {f"array_{name}": expression for name, expression in columns.items()}
+    if order_by:
+        selected["array_order"] = F(order_by)
+        queryset = queryset.order_by(order_by)
+    sql, params = queryset.values(**selected).query.sql_with_params()
+    names = [quote(f"array_{name}") for name in columns]
+    if connection.vendor == "postgresql":
+        # Each aggregate orders its own input, so every column lines up.
+        order = f" ORDER BY found.{quote('array_order')}" if order_by else ""
+        joined = [f"string_agg(found.{name}::text, ','{order})" for name in names]
+    else:
+        # SQLite aggregates the rows in the subquery's order, the same for every column.
+        joined = [f"group_concat(found.{name})" for name in names]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(joined)} FROM ({sql}) AS found", params)
+        row = cursor.fetchone()
+    return {
+        name: np.fromstring(text, dtype=np.int32, sep=",") if text else np.zeros(0, np.int32)
+        for name, text in zip(columns, row, strict=True)
+    }
+
+
+def id_array(queryset, column):
+    """The ids in one column of `queryset`, as a numpy array."""
+    return fetch_arrays(queryset, found_id=F(column))["found_id"]
 
 
 # One snapshot per database per process, shared by its threads.
