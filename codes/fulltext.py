@@ -24,6 +24,13 @@ class FieldGroup:
     label: str  # its setweight() label on PostgreSQL
     weight: int
 
+    @property
+    def sqlite_table(self):
+        """On SQLite, each group also has an FTS5 table of its own (schema.py): a word
+        found there is read from that group's postings alone, where a column filter on the
+        whole document would read every posting of the word."""
+        return f"codes_searchpart_{self.name}"
+
 
 # Most telling first: a match in the code or title outweighs every lesser part together.
 FIELD_GROUPS = (

@@ -15,11 +15,12 @@ then code order.
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.db import connections
 
 from codes.fulltext import FIELD_GROUPS
 from codes.models import CodeProcedure, SearchEntry
 from codes.search import code_lookup, word_query_for
-from codes.search.facet_index import current_index, id_array
+from codes.search.facet_index import current_index, id_array, numbers
 from codes.search.query import QueryKind
 
 
@@ -47,6 +48,23 @@ def entries_matching(word_query, using):
     return SearchEntry.objects.using(using).filter(document__matches=word_query)
 
 
+def ids_within(word_query, group, using):
+    """The ids of the codes whose `group` part alone holds the whole query."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return id_array(entries_matching(word_query.inside(group), using), "code_id")
+    # The part's own table (schema.py): the same answer as a column filter on the whole
+    # document, reading only this part's postings.
+    table = group.sqlite_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT group_concat(rowid) FROM {table} WHERE {table} MATCH %s",
+            [word_query.fts5()],
+        )
+        (text,) = cursor.fetchone()
+    return numbers(text)
+
+
 def word_matches(index, word_query, using, ranked=True):
     """Return (matches mask, relevance per code id or None) for a word query.
 
@@ -63,7 +81,7 @@ def word_matches(index, word_query, using, ranked=True):
     if not ranked:
         return index.mask_of(id_array(entries_matching(word_query, using), "code_id")), None
     for group in FIELD_GROUPS:
-        group_ids = id_array(entries_matching(word_query.inside(group), using), "code_id")
+        group_ids = ids_within(word_query, group, using)
         group_mask = index.mask_of(group_ids)
         relevance[group_mask] += group.weight
         matched |= group_mask

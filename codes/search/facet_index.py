@@ -246,10 +246,12 @@ def fetch_arrays(queryset, order_by=None, **columns):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(joined)} FROM ({sql}) AS found", params)
         row = cursor.fetchone()
-    return {
-        name: np.fromstring(text, dtype=np.int32, sep=",") if text else np.zeros(0, np.int32)
-        for name, text in zip(columns, row, strict=True)
-    }
+    return {name: numbers(text) for name, text in zip(columns, row, strict=True)}
+
+
+def numbers(text):
+    """Read "12,7,40" as an array of whole numbers (None or "" as none)."""
+    return np.fromstring(text, dtype=np.int32, sep=",") if text else np.zeros(0, np.int32)
 
 
 def id_array(queryset, column):

@@ -9,8 +9,9 @@ weighted parts:
 - `tags`: specialty, modifier and section names;
 - `body`: the long text fields.
 
-SQLite: an FTS5 table (Porter stemming) whose rowid is the code's id, and a second,
-unstemmed FTS5 table of the words a user may type, whose vocabulary feeds "Did you mean".
+SQLite: an FTS5 table (Porter stemming) whose rowid is the code's id; one contentless FTS5
+table per part (title, terms, tags, body), for finding a word within one part quickly; and
+an unstemmed FTS5 table of the words a user may type, whose vocabulary feeds "Did you mean".
 PostgreSQL: a table holding a weighted tsvector (GIN index), the same words under a trigram
 index (pg_trgm) for suggestions, and the body text for highlighted snippets.
 
@@ -20,6 +21,8 @@ it, and a trigger naming that table would break the rebuild.
 """
 
 from django.db import connections, transaction
+
+from codes.fulltext import FIELD_GROUPS
 
 # Each table whose rows feed a code's document, with the SQL that yields the ids of the
 # codes a changed row affects ({row} is NEW or OLD), and the events that matter.
@@ -123,17 +126,46 @@ def document_select_sql(vendor):
 # SQLite ----------------------------------------------------------------------------------
 
 
-def sqlite_refresh_statements(ids_sql):
-    """Rebuild the documents of the codes whose ids `ids_sql` yields."""
+def sqlite_refresh_statements(ids_sql, with_parts=True):
+    """Rebuild the documents of the codes whose ids `ids_sql` yields.
+
+    The part tables hold no text of their own (contentless), so a document leaves them
+    by the 'delete' command with the very text it went in with, read from the whole
+    document before that is replaced.
+    """
+    parts = SEARCH_PARTS if with_parts else []
     return [
+        *(
+            f"INSERT INTO {table} ({table}, rowid, {', '.join(columns)}) "
+            f"SELECT 'delete', rowid, {', '.join(columns)} FROM codes_searchentry "
+            f"WHERE rowid IN ({ids_sql})"
+            for table, columns in parts
+        ),
         f"DELETE FROM codes_searchentry WHERE rowid IN ({ids_sql})",
         f"DELETE FROM codes_searchwords WHERE rowid IN ({ids_sql})",
         "INSERT INTO codes_searchentry (rowid, code, title, terms, tags, body) "
         f"{document_select_sql('sqlite')} WHERE c.id IN ({ids_sql})",
+        *(
+            f"INSERT INTO {table} (rowid, {', '.join(columns)}) "
+            f"SELECT rowid, {', '.join(columns)} FROM codes_searchentry "
+            f"WHERE rowid IN ({ids_sql})"
+            for table, columns in parts
+        ),
         "INSERT INTO codes_searchwords (rowid, words) "
         "SELECT rowid, title || ' ' || terms || ' ' || tags FROM codes_searchentry "
         f"WHERE rowid IN ({ids_sql})",
     ]
+
+
+# One contentless FTS5 table per field group (fulltext.FIELD_GROUPS): (table, columns).
+SEARCH_PARTS = [(group.sqlite_table, group.columns) for group in FIELD_GROUPS]
+
+SQLITE_PART_STORAGE = [
+    f"CREATE VIRTUAL TABLE {table} USING fts5({', '.join(columns)}, content='', "
+    "tokenize = 'porter unicode61 remove_diacritics 2')"
+    for table, columns in SEARCH_PARTS
+]
+SQLITE_DROP_PART_STORAGE = [f"DROP TABLE IF EXISTS {table}" for table, _ in SEARCH_PARTS]
 
 
 SQLITE_STORAGE = [
@@ -154,12 +186,12 @@ SQLITE_DROP_STORAGE = [
 ]
 
 
-def sqlite_triggers(versioned=True):
+def sqlite_triggers(versioned=True, with_parts=True):
     statements = []
     for table, ids_template, events in SOURCE_TABLES:
         for event in events:
             ids_sql = ids_subquery(ids_template, "OLD" if event == "DELETE" else "NEW")
-            body = ";\n".join(sqlite_refresh_statements(ids_sql))
+            body = ";\n".join(sqlite_refresh_statements(ids_sql, with_parts))
             statements.append(
                 f"CREATE TRIGGER codes_search_{table}_{event.lower()} "
                 f"AFTER {event} ON {table} BEGIN\n{body};\nEND"
@@ -188,14 +220,27 @@ def sqlite_drop_triggers():
     ]
 
 
-SQLITE_REBUILD = [
-    "DELETE FROM codes_searchentry",
-    "DELETE FROM codes_searchwords",
-    "INSERT INTO codes_searchentry (rowid, code, title, terms, tags, body) "
-    + document_select_sql("sqlite"),
-    "INSERT INTO codes_searchwords (rowid, words) "
-    "SELECT rowid, title || ' ' || terms || ' ' || tags FROM codes_searchentry",
-]
+def sqlite_rebuild(with_parts=True):
+    parts = SEARCH_PARTS if with_parts else []
+    return [
+        *(f"INSERT INTO {table} ({table}) VALUES ('delete-all')" for table, _ in parts),
+        "DELETE FROM codes_searchentry",
+        "DELETE FROM codes_searchwords",
+        "INSERT INTO codes_searchentry (rowid, code, title, terms, tags, body) "
+        + document_select_sql("sqlite"),
+        *(
+            f"INSERT INTO {table} (rowid, {', '.join(columns)}) "
+            f"SELECT rowid, {', '.join(columns)} FROM codes_searchentry"
+            for table, columns in parts
+        ),
+        "INSERT INTO codes_searchwords (rowid, words) "
+        "SELECT rowid, title || ' ' || terms || ' ' || tags FROM codes_searchentry",
+        # A full rebuild leaves each index in many segments; merged, queries read one.
+        *(
+            f"INSERT INTO {table} ({table}) VALUES ('optimize')"
+            for table in ["codes_searchentry", "codes_searchwords", *(t for t, _ in parts)]
+        ),
+    ]
 
 
 # PostgreSQL ------------------------------------------------------------------------------
@@ -218,7 +263,7 @@ POSTGRESQL_STORAGE = [
 POSTGRESQL_DROP_STORAGE = ["DROP TABLE IF EXISTS codes_searchentry"]
 
 
-def postgresql_triggers(versioned=True):
+def postgresql_triggers(versioned=True, with_parts=False):
     statements = [
         f"""CREATE OR REPLACE FUNCTION codes_search_refresh(ids bigint[]) RETURNS void
         LANGUAGE sql AS $$
@@ -288,7 +333,8 @@ def postgresql_drop_triggers():
     ]
 
 
-POSTGRESQL_REBUILD = ["SELECT codes_search_refresh(ARRAY(SELECT id FROM codes_codeprocedure))"]
+def postgresql_rebuild(with_parts=False):
+    return ["SELECT codes_search_refresh(ARRAY(SELECT id FROM codes_codeprocedure))"]
 
 
 # What the migration and the migrate signals run ------------------------------------------
@@ -297,7 +343,7 @@ STORAGE = {"sqlite": SQLITE_STORAGE, "postgresql": POSTGRESQL_STORAGE}
 DROP_STORAGE = {"sqlite": SQLITE_DROP_STORAGE, "postgresql": POSTGRESQL_DROP_STORAGE}
 TRIGGERS = {"sqlite": sqlite_triggers, "postgresql": postgresql_triggers}
 DROP_TRIGGERS = {"sqlite": sqlite_drop_triggers, "postgresql": postgresql_drop_triggers}
-REBUILD = {"sqlite": SQLITE_REBUILD, "postgresql": POSTGRESQL_REBUILD}
+REBUILD = {"sqlite": sqlite_rebuild, "postgresql": postgresql_rebuild}
 BUMP_VERSION = {"sqlite": SQLITE_BUMP_VERSION, "postgresql": POSTGRESQL_BUMP_VERSION}
 
 
@@ -313,6 +359,11 @@ def index_exists(connection):
 
 def version_exists(connection):
     return "codes_catalogueversion" in connection.introspection.table_names()
+
+
+def parts_exist(connection):
+    tables = set(connection.introspection.table_names())
+    return all(table in tables for table, _ in SEARCH_PARTS)
 
 
 def suspend_triggers(sender, using, plan=None, **kwargs):
@@ -333,12 +384,14 @@ def restore_triggers(sender, using, plan=None, **kwargs):
     if not plan or connection.vendor not in TRIGGERS or not index_exists(connection):
         return
     vendor = connection.vendor
-    # Before its migration has run (migrating back), there is no version to keep.
+    # Before their migrations have run (migrating back), there is no version to keep and
+    # there are no part tables to fill.
     versioned = version_exists(connection)
+    with_parts = vendor == "sqlite" and parts_exist(connection)
     with transaction.atomic(using=using):
         execute_all(connection, DROP_TRIGGERS[vendor]())
-        execute_all(connection, TRIGGERS[vendor](versioned=versioned))
-        execute_all(connection, REBUILD[vendor])
+        execute_all(connection, TRIGGERS[vendor](versioned=versioned, with_parts=with_parts))
+        execute_all(connection, REBUILD[vendor](with_parts=with_parts))
         if versioned:
             # A migration may have changed rows with the triggers off.
             execute_all(connection, [BUMP_VERSION[vendor]])
