@@ -179,6 +179,13 @@ class CatalogueIndex:
     def visible(self, sees_drafts):
         return self.exists if sees_drafts else self.published
 
+    @property
+    def nbytes(self):
+        arrays = [self.exists, self.published, self.by_code]
+        for facet in self.facets.values():
+            arrays += [facet.positions, getattr(facet, "code_ids", facet.positions[:0])]
+        return sum(array.nbytes for array in arrays)
+
     def mask_of(self, ids):
         """A boolean array with the given code ids set (ids unknown to the index dropped)."""
         mask = np.zeros(self.size, dtype=bool)
