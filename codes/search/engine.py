@@ -126,7 +126,7 @@ def find(
             matched &= visible
 
     chosen = {
-        name: index.facets[name].having(values, index.size)
+        name: index.facets[name].having(values)
         for name, values in (selected or {}).items()
         if values
     }

@@ -111,33 +111,51 @@ class FacetValues:
         return [position for position, param in enumerate(self.params) if param in wanted]
 
 
-class LinkFacet:
-    def __init__(self, values, code_ids, positions):
+class Facet:
+    """One facet's values and which codes have each: `positions` holds a value position per
+    code (column facets) or per link row (link facets, with `code_ids` beside it)."""
+
+    def __init__(self, values, size):
         self.values = values
+        self.size = size
+        self._masks = {}  # value position -> codes having it, kept once computed
+
+    def having(self, params):
+        """A boolean array of the codes having any of the given values."""
+        mask = np.zeros(self.size, dtype=bool)
+        for position in self.values.positions(params):
+            if position not in self._masks:
+                self._masks[position] = self.codes_having(position)
+            mask |= self._masks[position]
+        return mask
+
+
+class LinkFacet(Facet):
+    def __init__(self, values, size, code_ids, positions):
+        super().__init__(values, size)
         self.code_ids = code_ids  # one entry per link row
         self.positions = positions  # the linked value of each row
 
     def counts(self, scope):
         return np.bincount(self.positions[scope[self.code_ids]], minlength=len(self.values.params))
 
-    def having(self, params, size):
-        chosen = np.isin(self.positions, self.values.positions(params))
-        mask = np.zeros(size, dtype=bool)
-        mask[self.code_ids[chosen]] = True
+    def codes_having(self, position):
+        mask = np.zeros(self.size, dtype=bool)
+        mask[self.code_ids[self.positions == position]] = True
         return mask
 
 
-class ColumnFacet:
-    def __init__(self, values, positions):
-        self.values = values
+class ColumnFacet(Facet):
+    def __init__(self, values, size, positions):
+        super().__init__(values, size)
         self.positions = positions  # one entry per code id
 
     def counts(self, scope):
         chosen = self.positions[scope]
         return np.bincount(chosen[chosen >= 0], minlength=len(self.values.params))
 
-    def having(self, params, size):
-        return np.isin(self.positions, self.values.positions(params))
+    def codes_having(self, position):
+        return self.positions == position
 
 
 class CatalogueIndex:
@@ -167,14 +185,16 @@ class CatalogueIndex:
                 )
                 positions = positions_of(links["target_id"], position_of)
                 kept = (positions >= 0) & (links["code_id"] < self.size)
-                self.facets[name] = LinkFacet(values, links["code_id"][kept], positions[kept])
+                self.facets[name] = LinkFacet(
+                    values, self.size, links["code_id"][kept], positions[kept]
+                )
             else:
                 stored = codes[name]
                 if source.vocabulary:  # the column holds a vocabulary row's id
                     stored = positions_of(stored, position_of)
                 positions = np.full(self.size, -1, dtype=np.int32)
                 positions[ids] = stored
-                self.facets[name] = ColumnFacet(values, positions)
+                self.facets[name] = ColumnFacet(values, self.size, positions)
 
     def visible(self, sees_drafts):
         return self.exists if sees_drafts else self.published
