@@ -182,6 +182,43 @@ def test_browse_pages_list_their_codes(client):
     assert "/codes/64866/" in body(client.get("/modifiers/22/"))
 
 
+def add_published_codes(count, **links):
+    """Add `count` published codes 0000T, 0001T, ... in the neurorrhaphy range's section."""
+    section = Section.objects.get(slug="neurorrhaphy")
+    codes = CodeProcedure.objects.bulk_create(
+        CodeProcedure(
+            code=f"0{n:03d}T", title=f"Extra procedure {n}", section=section,
+            editorial_state=EditorialState.PUBLISHED,
+        )
+        for n in range(count)
+    )  # fmt: skip
+    return CodeProcedure.objects.filter(code__in=[code.code for code in codes])
+
+
+@pytest.mark.parametrize(
+    "url", ["/codes/", "/specialties/neurosurgery/", "/nerves/facial-nerve/", "/modifiers/22/"]
+)
+def test_long_browse_lists_come_a_hundred_codes_a_page(client, url):
+    extra = add_published_codes(150)
+    Specialty.objects.get(slug="neurosurgery").codes.add(*extra)
+    Nerve.objects.get(slug="facial-nerve").codes.add(*extra)
+    for code in extra:
+        code.code_modifiers.create(modifier=Modifier.objects.get(code="22"), note="May apply.")
+    first = client.get(url)
+    assert len(first.context["page"].object_list) == 100
+    html = body(first)
+    assert 'rel="next"' in html and "/codes/0000T/" in html and "/codes/0149T/" not in html
+    last = client.get(url, {"page": 999})  # past the end: the last page
+    assert last.context["page"].number == last.context["page"].paginator.num_pages > 1
+    assert 'rel="prev"' in body(last)
+
+
+@pytest.mark.parametrize("page", ["abc", "-1", "1.5", "١", "9" * 50, "0x10"])
+def test_a_bad_page_number_is_a_400(client, page):
+    response = client.get("/codes/", {"page": page})
+    assert response.status_code == 400
+
+
 def test_only_get_and_head_are_allowed(client):
     assert client.post("/codes/64868/").status_code == 405
 
@@ -228,19 +265,20 @@ def test_code_not_found_query_budget(client, django_assert_num_queries):
     [
         # sections, specialties, nerves, modifiers (each with a grouped count), recent.
         ("/", 5),
-        # codes with their sections; sections.
+        # Each list of codes is a page: the count (1), then the page of codes (1).
+        # codes with their sections.
         ("/codes/", 2),
         ("/sections/", 1),
         # sections; codes in range.
-        ("/sections/neurorrhaphy/", 2),
+        ("/sections/neurorrhaphy/", 3),
         ("/specialties/", 1),
         # specialty; codes.
-        ("/specialties/neurosurgery/", 2),
+        ("/specialties/neurosurgery/", 3),
         ("/nerves/", 1),
-        ("/nerves/facial-nerve/", 2),
+        ("/nerves/facial-nerve/", 3),
         ("/modifiers/", 1),
         # modifier; its code notes with codes.
-        ("/modifiers/22/", 2),
+        ("/modifiers/22/", 3),
     ],
 )
 def test_browse_page_query_budgets(client, crowded_64866, django_assert_num_queries, url, queries):
@@ -260,7 +298,8 @@ def test_section_hierarchy_is_walked_in_one_query(client, django_assert_num_quer
         range_start="64831",
         range_end="64832",
     )
-    with django_assert_num_queries(2):
+    # The sections (1); the page of codes: its count (1) and its codes (1).
+    with django_assert_num_queries(3):
         html = body(client.get(deeper.get_absolute_url()))
     crumbs = re.search(r'<nav class="breadcrumbs".*?</nav>', html, re.S).group(0)
     assert crumbs.index("Surgery") < crumbs.index("Neurorrhaphy") < crumbs.index("Deeper")

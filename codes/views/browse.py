@@ -4,8 +4,10 @@ sees published content only and logged-in editors also see drafts (with a banner
 import json
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
+from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
@@ -23,10 +25,21 @@ from codes.models import (
 )
 
 NEAREST_CODES_SHOWN = 3
+# Browse lists show this many codes a page: a whole catalogue (tens of thousands of codes,
+# thousands per specialty) is never sent at once.
+CODES_PER_PAGE = 100
 
 
 def visible_codes(request):
     return CodeProcedure.objects.visible_to(request.user)
+
+
+def page_of(request, items, per_page=CODES_PER_PAGE):
+    """Return the requested page of `items` (`?page=`); past the end, the last page."""
+    number = request.GET.get("page") or "1"
+    if not (number.isascii() and number.isdigit() and len(number) <= 6):
+        raise BadRequest("The page number must be a whole number.")
+    return Paginator(items, per_page).get_page(number)
 
 
 def published_count(relation="codes"):
@@ -54,12 +67,7 @@ def home(request):
 @require_safe
 def code_list(request):
     codes = visible_codes(request).for_list().order_by("code")
-    sections = Section.objects.all()
-    return render(
-        request,
-        "codes/code_list.html",
-        {"codes": codes, "breadcrumbs_by_section": breadcrumbs_by_section(sections)},
-    )
+    return render(request, "codes/code_list.html", {"page": page_of(request, codes)})
 
 
 @require_safe
@@ -152,7 +160,7 @@ def section_detail(request, slug):
         "section": section,
         "breadcrumbs": breadcrumbs_by_section(sections)[section.pk],
         "subsections": [s for s in sections if s.parent_id == section.pk],
-        "codes": codes,
+        "page": page_of(request, codes),
     }
     return render(request, "codes/section_detail.html", context)
 
@@ -166,11 +174,11 @@ def specialty_list(request):
 @require_safe
 def specialty_detail(request, slug):
     specialty = get_object_or_404(Specialty, slug=slug)
-    codes = visible_codes(request).for_list().filter(specialties=specialty)
+    codes = visible_codes(request).for_list().filter(specialties=specialty).order_by("code")
     return render(
         request,
         "codes/specialty_detail.html",
-        {"specialty": specialty, "codes": codes},
+        {"specialty": specialty, "page": page_of(request, codes)},
     )
 
 
@@ -183,8 +191,10 @@ def nerve_list(request):
 @require_safe
 def nerve_detail(request, slug):
     nerve = get_object_or_404(Nerve, slug=slug)
-    codes = visible_codes(request).for_list().filter(nerves=nerve)
-    return render(request, "codes/nerve_detail.html", {"nerve": nerve, "codes": codes})
+    codes = visible_codes(request).for_list().filter(nerves=nerve).order_by("code")
+    return render(
+        request, "codes/nerve_detail.html", {"nerve": nerve, "page": page_of(request, codes)}
+    )
 
 
 @require_safe
@@ -195,19 +205,17 @@ def modifier_list(request):
 
 @require_safe
 def modifier_detail(request, code):
-    modifier = get_object_or_404(
-        Modifier.objects.prefetch_related(
-            Prefetch(
-                "code_modifiers",
-                queryset=CodeModifier.objects.filter(
-                    code__in=visible_codes(request)
-                ).select_related("code"),
-                to_attr="visible_code_modifiers",
-            )
-        ),
-        code=code,
+    modifier = get_object_or_404(Modifier, code=code)
+    notes = (
+        CodeModifier.objects.filter(modifier=modifier, code__in=visible_codes(request))
+        .select_related("code")
+        .order_by("code__code")
     )
-    return render(request, "codes/modifier_detail.html", {"modifier": modifier})
+    return render(
+        request,
+        "codes/modifier_detail.html",
+        {"modifier": modifier, "page": page_of(request, notes)},
+    )
 
 
 @require_safe
