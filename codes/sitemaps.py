@@ -1,4 +1,5 @@
 from django.contrib.sitemaps import Sitemap
+from django.db.models import Max
 from django.urls import reverse
 
 from codes.models import CodeProcedure, Modifier, Nerve, Section, Specialty
@@ -15,6 +16,10 @@ class CodeSitemap(Sitemap):
 
     def lastmod(self, code):
         return code.updated_at
+
+    def get_latest_lastmod(self):
+        # For the index, in one query: the default loads every code to find the newest.
+        return self.items().aggregate(latest=Max("updated_at"))["latest"]
 
 
 class BrowseSitemap(Sitemap):

@@ -47,9 +47,23 @@ def test_code_api_hides_drafts_from_the_public(client):
 
 def test_sitemap_lists_published_codes_and_browse_pages(client):
     CodeProcedure.objects.filter(code="64868").update(editorial_state=EditorialState.DRAFT)
-    xml = client.get("/sitemap.xml").content.decode()
-    assert "/codes/64866/" in xml and "/codes/64868/" not in xml
-    assert "/nerves/hypoglossal-nerve/" in xml and "/modifiers/22/" in xml
+    index = client.get("/sitemap.xml").content.decode()
+    assert "/sitemap-codes.xml" in index and "/sitemap-browse.xml" in index
+    codes = client.get("/sitemap-codes.xml").content.decode()
+    assert "/codes/64866/" in codes and "/codes/64868/" not in codes
+    browse = client.get("/sitemap-browse.xml").content.decode()
+    assert "/nerves/hypoglossal-nerve/" in browse and "/modifiers/22/" in browse
+
+
+def test_a_large_catalogue_is_listed_over_several_sitemap_pages(client, monkeypatch):
+    from codes.sitemaps import CodeSitemap
+
+    monkeypatch.setattr(CodeSitemap, "limit", 10)  # 50,000 in production
+    index = client.get("/sitemap.xml").content.decode()
+    assert "/sitemap-codes.xml?p=4" in index and "/sitemap-codes.xml?p=5" not in index
+    last = client.get("/sitemap-codes.xml", {"p": 4}).content.decode()
+    assert last.count("<url>") == 38 - 30
+    assert client.get("/sitemap-codes.xml", {"p": 9}).status_code == 404
 
 
 def test_robots_txt_points_to_the_sitemap(client):
@@ -114,9 +128,11 @@ def test_descriptor_import_refuses_without_a_licence(settings, tmp_path):
     [
         # The code with its section, replacement and fact sources (1), eight prefetches.
         ("/api/codes/64866", 9),
-        # Published codes (1); sections, specialties, nerves, modifiers (4); codes again
-        # for the page count of the first sitemap section (1).
+        # The index: the codes' number of pages (1) and newest change (1); the browse
+        # pages' sections, specialties, nerves and modifiers (4).
         ("/sitemap.xml", 6),
+        # Published codes: their number (1) and the page of them (1).
+        ("/sitemap-codes.xml", 2),
         # Once the facet index is built (see test_search): the catalogue version (1), one
         # full-text query per field group (4), the codes shown (1).
         ("/api/search?terms=nerve&maxList=3", 6),
