@@ -22,7 +22,8 @@ def count(path, sql):
         return connection.execute(sql).fetchone()[0]
 
 
-def test_catalogue_is_built_apart_from_the_sites_database(tmp_path):
+def site_env(tmp_path):
+    """Return (the site's database, a catalogue database, the environment for manage.py)."""
     site, catalogue = tmp_path / "site.sqlite3", tmp_path / "catalogue.sqlite3"
     env = {
         "PATH": os.environ["PATH"],
@@ -30,6 +31,11 @@ def test_catalogue_is_built_apart_from_the_sites_database(tmp_path):
         "DATABASE_URL": f"sqlite:///{site}",
         "CACHE_DIR": str(tmp_path / "cache"),
     }
+    return site, catalogue, env
+
+
+def test_catalogue_is_built_apart_from_the_sites_database(tmp_path):
+    site, catalogue, env = site_env(tmp_path)
     manage(env, "migrate", "-v0")
     manage(env, "load_reference_data", "-v0")
     history_before = count(site, "SELECT COUNT(*) FROM codes_historicalcodeprocedure")
@@ -59,13 +65,7 @@ def test_catalogue_is_built_apart_from_the_sites_database(tmp_path):
 def test_catalogue_builds_before_the_sites_database_is_set_up(tmp_path):
     # `make bench` on a fresh clone builds the catalogue before `make run` ever migrated the
     # site's database; the data migrations must write to the database being migrated.
-    site, catalogue = tmp_path / "site.sqlite3", tmp_path / "catalogue.sqlite3"
-    env = {
-        "PATH": os.environ["PATH"],
-        "SECRET_KEY": secrets.token_urlsafe(40),
-        "DATABASE_URL": f"sqlite:///{site}",
-        "CACHE_DIR": str(tmp_path / "cache"),
-    }
+    _, catalogue, env = site_env(tmp_path)
     url = f"sqlite:///{catalogue}"
     manage(env, "generate_synthetic_catalog", "--count", "20", "--database-url", url)
     assert count(catalogue, "SELECT COUNT(*) FROM codes_codeprocedure") == 38 + 20
