@@ -26,6 +26,26 @@ def empty_cache():
     forget_indexes()
 
 
+@pytest.fixture(autouse=True)
+def catalogue_version_moves_per_statement(request):
+    """On PostgreSQL the catalogue version moves when a transaction commits, and a test's
+    transaction never does: let it move at each statement instead, as each commit would."""
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = marker is not None or "db" in request.fixturenames
+    if not uses_db or (marker is not None and marker.kwargs.get("transaction")):
+        return
+    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        return
+    request.getfixturevalue("db")
+    from django.db import connection
+
+    from codes.search.schema import postgresql_version_triggers_immediate
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(postgresql_version_triggers_immediate())
+
+
 @pytest.fixture
 def draft_code(db):
     """A code an editor is still writing: never public."""

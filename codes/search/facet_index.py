@@ -160,7 +160,8 @@ class ColumnFacet(Facet):
 
 class CatalogueIndex:
     """Arrays indexed by code id: which codes exist, which are published, the ids in code
-    order, and each facet's values. About 7 MB at 100,000 codes."""
+    order, and each facet's values. As long as the largest code id (the database numbers
+    codes from 1); about 8 MB at 100,000 codes."""
 
     def __init__(self, version, using="default"):
         self.version = version
@@ -201,9 +202,12 @@ class CatalogueIndex:
 
     @property
     def nbytes(self):
+        """The arrays' size, with the per-value masks kept so far (at most one per value of
+        every facet)."""
         arrays = [self.exists, self.published, self.by_code]
         for facet in self.facets.values():
             arrays += [facet.positions, getattr(facet, "code_ids", facet.positions[:0])]
+            arrays += list(facet._masks.values())
         return sum(array.nbytes for array in arrays)
 
     def mask_of(self, ids):
@@ -223,13 +227,12 @@ def is_published():
 
 def positions_of(stored_ids, position_of):
     """Map vocabulary row ids to their positions (-1 for an id the vocabulary lacks)."""
-    known = np.array(list(position_of), dtype=np.int64)
-    top = max(
-        int(known.max()) if len(known) else 0, int(stored_ids.max()) if len(stored_ids) else 0
-    )
-    lookup = np.full(top + 1, -1, dtype=np.int32)
-    lookup[known] = np.arange(len(known), dtype=np.int32)
-    return np.where(stored_ids >= 0, lookup[np.clip(stored_ids, 0, top)], -1).astype(np.int32)
+    known = np.array(sorted(position_of), dtype=np.int64)
+    if not len(known):
+        return np.full(len(stored_ids), -1, dtype=np.int32)
+    positions = np.array([position_of[stored] for stored in known.tolist()], dtype=np.int32)
+    at = np.clip(np.searchsorted(known, stored_ids), 0, len(known) - 1)
+    return np.where(known[at] == stored_ids, positions[at], -1).astype(np.int32)
 
 
 def vocabulary(source, using):
@@ -277,8 +280,9 @@ def fetch_arrays(queryset, order_by=None, **columns):
 
 
 def numbers(text):
-    """Read "12,7,40" as an array of whole numbers (None or "" as none)."""
-    return np.fromstring(text, dtype=np.int32, sep=",") if text else np.zeros(0, np.int32)
+    """Read "12,7,40" as an array of whole numbers (None or "" as none). 64-bit: ids may
+    pass 2**31 on PostgreSQL."""
+    return np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64)
 
 
 def id_array(queryset, column):
@@ -297,20 +301,34 @@ def catalogue_version(using="default"):
     return row[0] if row else None
 
 
+def start_catalogue_version(using="default"):
+    """Create the version row when something emptied its table (a flush), so the index
+    can be kept again; the same statement the triggers run."""
+    from codes.search.schema import BUMP_VERSION
+
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(BUMP_VERSION[connection.vendor])
+    return catalogue_version(using)
+
+
 def current_index(using="default"):
     """Return an index of the database as it is now, building one if it has changed."""
     version = catalogue_version(using)
     snapshot = _snapshots.get(using)
-    if snapshot is not None and version is not None and snapshot.version == version:
+    if snapshot is not None and snapshot.version == version is not None:
         return snapshot
     with _build_lock:
+        # Read again: another thread may have built a newer index while this one waited.
+        version = catalogue_version(using)
+        if version is None:
+            version = start_catalogue_version(using)
         snapshot = _snapshots.get(using)
-        if snapshot is None or version is None or snapshot.version != version:
+        if snapshot is None or snapshot.version != version:
             # Labelled with the version read before the build: if a change lands during
             # the build, the next request sees a newer version and builds again.
             snapshot = CatalogueIndex(version, using)
-            if version is not None:
-                _snapshots[using] = snapshot
+            _snapshots[using] = snapshot
         return snapshot
 
 

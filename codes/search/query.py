@@ -22,11 +22,25 @@ LIST_RE = re.compile(rf"^{CODE}(?:\s*[,;\s]\s*{CODE})+$")
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 PHRASE_RE = re.compile(r'"([^"]+)"')
 
-# Words too common to narrow a search; PostgreSQL's English configuration drops the same
-# kind of words, so both databases treat them alike.
+# Words too common to narrow a search: the English stop words PostgreSQL's full-text
+# search drops (its english.stop list), and "without". Dropped here on both databases, so
+# SQLite, which indexes every word, finds exactly what PostgreSQL finds.
 STOP_WORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "into", "is",
-     "it", "of", "on", "or", "the", "to", "with", "without"]
+    [
+        "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "your", "yours",
+        "yourself", "yourselves", "he", "him", "his", "himself", "she", "her", "hers",
+        "herself", "it", "its", "itself", "they", "them", "their", "theirs", "themselves",
+        "what", "which", "who", "whom", "this", "that", "these", "those", "am", "is", "are",
+        "was", "were", "be", "been", "being", "have", "has", "had", "having", "do", "does",
+        "did", "doing", "a", "an", "the", "and", "but", "if", "or", "because", "as", "until",
+        "while", "of", "at", "by", "for", "with", "about", "against", "between", "into",
+        "through", "during", "before", "after", "above", "below", "to", "from", "up", "down",
+        "in", "out", "on", "off", "over", "under", "again", "further", "then", "once", "here",
+        "there", "when", "where", "why", "how", "all", "any", "both", "each", "few", "more",
+        "most", "other", "some", "such", "no", "nor", "not", "only", "own", "same", "so",
+        "than", "too", "very", "s", "t", "can", "will", "just", "don", "should", "now",
+        "without",
+    ]
 )  # fmt: skip
 
 

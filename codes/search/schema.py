@@ -70,18 +70,32 @@ VERSIONED_TABLES = [
     "codes_section",
 ]
 VERSION_EVENTS = ("INSERT", "UPDATE", "DELETE")
-# An upsert, so the version survives a test flush that empties its table; a new row starts
-# from a random number (with room to count up) so it never repeats an earlier database's.
+# An upsert, so the row comes back after a flush empties its table. The number moves by a
+# random step, not by one: a change that is rolled back must not leave a number that the
+# next committed change would reach again (an index of the rolled-back data would pass for
+# current). A new row starts from a random number for the same reason.
 SQLITE_BUMP_VERSION = (
     "INSERT INTO codes_catalogueversion (id, number) "
-    "VALUES (1, abs(random()) % 1000000000000000) "
-    "ON CONFLICT (id) DO UPDATE SET number = number + 1"
+    "VALUES (1, abs(random() % 1000000000000000)) "
+    "ON CONFLICT (id) DO UPDATE SET number = number + 1 + abs(random() % 1000000)"
 )
 POSTGRESQL_BUMP_VERSION = (
     "INSERT INTO codes_catalogueversion (id, number) "
     "VALUES (1, floor(random() * 1e15)::bigint) "
-    "ON CONFLICT (id) DO UPDATE SET number = codes_catalogueversion.number + 1"
+    "ON CONFLICT (id) DO UPDATE "
+    "SET number = codes_catalogueversion.number + 1 + floor(random() * 1e6)::bigint"
 )
+
+
+def version_trigger(table):
+    return f"codes_version_{table}"
+
+
+def postgresql_version_triggers_immediate():
+    """SET CONSTRAINTS making the version move at each statement instead of at commit, for
+    tests, whose transactions never commit."""
+    names = ", ".join(version_trigger(table) for table in VERSIONED_TABLES)
+    return f"SET CONSTRAINTS {names} IMMEDIATE"
 
 
 def ids_subquery(template, row):
@@ -254,13 +268,21 @@ POSTGRESQL_STORAGE = [
         words text NOT NULL,
         body text NOT NULL
     )""",
-    # Serves `document @@ websearch_to_tsquery(...)`, the word search.
+    # Serves `document @@ to_tsquery(...)`, the word search (weight labels included).
     "CREATE INDEX codes_searchentry_document ON codes_searchentry USING gin (document)",
     # Serves `words %> 'hypoglosal'`, the spelling suggestions.
     "CREATE INDEX codes_searchentry_words_trgm ON codes_searchentry USING gin (words gin_trgm_ops)",
 ]
 
 POSTGRESQL_DROP_STORAGE = ["DROP TABLE IF EXISTS codes_searchentry"]
+
+
+# `||` numbers the right-hand vector's words on from the left's last, so the last word of one
+# part would sit next to the first of the next, and a phrase could match across the two
+# (SQLite's FTS5 never matches a phrase across columns). A placeholder word between parts,
+# deleted again, leaves a gap no phrase spans.
+PART_BREAK_LEXEME = "codespartbreak"
+PART_BREAK = f"'{PART_BREAK_LEXEME}:1'::tsvector"
 
 
 def postgresql_triggers(versioned=True, with_parts=False):
@@ -270,10 +292,13 @@ def postgresql_triggers(versioned=True, with_parts=False):
             DELETE FROM codes_searchentry WHERE rowid = ANY(ids);
             INSERT INTO codes_searchentry (rowid, document, words, body)
             SELECT d.id,
-                setweight(to_tsvector('english', d.code || ' ' || d.title), 'A')
-                || setweight(to_tsvector('english', d.terms), 'B')
-                || setweight(to_tsvector('english', d.tags), 'C')
-                || setweight(to_tsvector('english', d.body), 'D'),
+                ts_delete(
+                    setweight(to_tsvector('english', d.code || ' ' || d.title), 'A')
+                    || {PART_BREAK} || setweight(to_tsvector('english', d.terms), 'B')
+                    || {PART_BREAK} || setweight(to_tsvector('english', d.tags), 'C')
+                    || {PART_BREAK} || setweight(to_tsvector('english', d.body), 'D'),
+                    '{PART_BREAK_LEXEME}'
+                ),
                 d.title || ' ' || d.terms || ' ' || d.tags,
                 d.body
             FROM ({document_select_sql("postgresql")} WHERE c.id = ANY(ids))
@@ -301,19 +326,34 @@ def postgresql_triggers(versioned=True, with_parts=False):
         )
     if not versioned:
         return statements
+    # The version row is written when the transaction commits, not at its first change:
+    # written at once, its lock would be held to the end of every writing transaction, so
+    # writers would queue behind each other (and deadlock, each holding a row the other
+    # wants). Deferred triggers run per row at commit; the setting lets only the first run
+    # of a statement (COMMIT, or a statement outside a transaction) write.
     statements.append(
         f"""CREATE OR REPLACE FUNCTION codes_version_bump() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
-            {POSTGRESQL_BUMP_VERSION};
+            IF current_setting('codes.version_bumped_at', true)
+                    IS DISTINCT FROM statement_timestamp()::text THEN
+                PERFORM set_config(
+                    'codes.version_bumped_at', statement_timestamp()::text, true);
+                {POSTGRESQL_BUMP_VERSION};
+            END IF;
             RETURN NULL;
         END $$"""
     )
-    # Once per statement, not per row: a bulk change moves the version once.
     for table in VERSIONED_TABLES:
         statements.append(
-            f"CREATE TRIGGER codes_version_{table} "
-            f"AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+            f"CREATE CONSTRAINT TRIGGER {version_trigger(table)} "
+            f"AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            "DEFERRABLE INITIALLY DEFERRED "
+            "FOR EACH ROW EXECUTE FUNCTION codes_version_bump()"
+        )
+        # TRUNCATE has no row triggers and no deferred ones.
+        statements.append(
+            f"CREATE TRIGGER {version_trigger(table)}_truncate AFTER TRUNCATE ON {table} "
             "FOR EACH STATEMENT EXECUTE FUNCTION codes_version_bump()"
         )
     return statements
@@ -325,7 +365,8 @@ def postgresql_drop_triggers():
         statements.append(f"DROP TRIGGER IF EXISTS codes_search_{table} ON {table}")
         statements.append(f"DROP FUNCTION IF EXISTS codes_search_on_{table}()")
     for table in VERSIONED_TABLES:
-        statements.append(f"DROP TRIGGER IF EXISTS codes_version_{table} ON {table}")
+        statements.append(f"DROP TRIGGER IF EXISTS {version_trigger(table)} ON {table}")
+        statements.append(f"DROP TRIGGER IF EXISTS {version_trigger(table)}_truncate ON {table}")
     return [
         *statements,
         "DROP FUNCTION IF EXISTS codes_version_bump()",
