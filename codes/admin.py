@@ -11,8 +11,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import to_historic
 
 from codes.csv_format import export_response
+from codes.history import lists_at, restore_rows, rows_at, rows_to_restore
 from codes.models import (
     ClinicalExample,
     CodeModifier,
@@ -70,6 +72,12 @@ class CodeProcedureForm(forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        historic = to_historic(self.instance)
+        if historic is not None and not self.is_bound:
+            # A revert form: its lists as that version had them, not as they are now.
+            for name, ids in lists_at(historic).items():
+                if name in self.fields:
+                    self.initial[name] = ids
         if self.instance.pk:
             # The stored version, not the instance's: a revert form is built from an old
             # historical copy, yet it must only conflict with saves made after it opened.
@@ -193,6 +201,7 @@ class CodeProcedureAdmin(SimpleHistoryAdmin):
     inlines = [ClinicalExampleInline, CodeModifierInline, CodeRelationInline]
     history_list_display = ["editorial_state"]
     object_history_template = "admin/codes/codeprocedure/object_history.html"
+    object_history_form_template = "admin/codes/codeprocedure/object_history_form.html"
     fieldsets = [
         (
             "The code",
@@ -327,10 +336,13 @@ class CodeProcedureAdmin(SimpleHistoryAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        code = form.instance
-        changed_inline = any(formset.has_changed() for formset in formsets)
-        if changed_inline and code.is_published and not can_publish(request.user):
-            # Examples, modifier notes and relations are content too: review them first.
+        if any(formset.has_changed() for formset in formsets):
+            self.review_related_change(request, form.instance)
+
+    def review_related_change(self, request, code):
+        """Examples, modifier notes and relations are content too: an editor's change to
+        those of a published code sends it to a reviewer first."""
+        if code.is_published and not can_publish(request.user):
             code.editorial_state = EditorialState.IN_REVIEW
             code.version += 1
             code._history_user = request.user
@@ -446,6 +458,45 @@ class CodeProcedureAdmin(SimpleHistoryAdmin):
         if not object_id.isdigit():
             raise Http404("No such code.")
         return super().history_view(request, object_id, extra_context=extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """Revert: the code's own fields and lists through the form, then its examples,
+        modifier notes and relations as they stood at that version, in one transaction."""
+        if not (object_id.isdigit() and str(version_id).isdigit()):
+            raise Http404("No such version.")
+        version = get_object_or_404(CodeProcedure.history, id=object_id, history_id=version_id)
+        restorable = rows_to_restore(request.user)
+        then = rows_at(version)
+        extra_context = {
+            **(extra_context or {}),
+            "rows_then": [
+                (model._meta.verbose_name_plural, len(then[model])) for model, _ in restorable
+            ],
+        }
+        with transaction.atomic():
+            response = super().history_form_view(
+                request, object_id, version_id, extra_context=extra_context
+            )
+            if request.method == "POST" and response.status_code == 302:
+                code = CodeProcedure.objects.get(pk=object_id)
+                report = restore_rows(code, version, request.user)
+                if report:
+                    self.review_related_change(request, code)
+                for what, counts in report.items():
+                    self.message_user(
+                        request,
+                        f"{what.capitalize()} put back as they were: {counts.added} restored, "
+                        f"{counts.changed} changed back, {counts.removed} removed"
+                        + (
+                            f", {counts.skipped} left out (a newer row holds their place, "
+                            "or what they pointed at is gone)"
+                            if counts.skipped
+                            else ""
+                        )
+                        + ".",
+                        messages.WARNING if counts.skipped else messages.SUCCESS,
+                    )
+        return response
 
 
 @admin.register(Section)

@@ -284,3 +284,72 @@ def test_export_then_import_changes_nothing(reviewer_client, tmp_path):
     call_command("import_codes", str(path), stdout=out)
     assert "3 rows: 0 created, 0 changed, 3 unchanged, 0 rejected." in out.getvalue()
     assert list(CodeProcedure.objects.order_by("code").values()) == before
+
+
+def test_revert_puts_back_the_lists_and_rows_of_that_version(reviewer_client):
+    from codes.models import ClinicalExample
+
+    hypoglossal = code("64868")
+    version = hypoglossal.history.first()
+    specialties = set(hypoglossal.specialties.values_list("pk", flat=True))
+    examples = set(hypoglossal.examples.values_list("title", flat=True))
+    notes = dict(hypoglossal.code_modifiers.values_list("modifier__code", "note"))
+    relations = set(hypoglossal.relations.values_list("pk", flat=True))
+    assert specialties and examples and notes
+
+    # A later save in the admin: a list emptied, an example deleted, a note rewritten
+    # and a relation added.
+    data = open_form(reviewer_client, "64868")
+    data.pop("specialties")
+    data["examples-0-DELETE"] = "on"
+    data["code_modifiers-0-note"] = "Rewritten later."
+    data["relations-TOTAL_FORMS"] = str(int(data["relations-TOTAL_FORMS"]) + 1)
+    extra = int(data["relations-TOTAL_FORMS"]) - 1
+    data[f"relations-{extra}-relation_type"] = "see_also"
+    data[f"relations-{extra}-to_code"] = str(code("64831").pk)
+    data[f"relations-{extra}-note"] = "Added later."
+    assert save(reviewer_client, "64868", data).status_code == 302
+    assert code("64868").examples.count() == len(examples) - 1
+    # And an example added without history (bulk_create), which a revert must not lose.
+    ClinicalExample.objects.bulk_create(
+        [ClinicalExample(code=hypoglossal, position=99, title="Unrecorded", text="Kept.")]
+    )
+
+    url = f"/admin/codes/codeprocedure/{hypoglossal.pk}/history/{version.history_id}/"
+    page = reviewer_client.get(url)
+    assert "and these rows as they stood then" in page.content.decode()
+    response = reviewer_client.post(url, form_data(page), follow=True)
+    assert response.status_code == 200
+    assert "put back as they were" in response.content.decode()
+
+    hypoglossal = code("64868")
+    assert set(hypoglossal.specialties.values_list("pk", flat=True)) == specialties
+    assert set(hypoglossal.examples.values_list("title", flat=True)) == examples | {"Unrecorded"}
+    assert dict(hypoglossal.code_modifiers.values_list("modifier__code", "note")) == notes
+    assert set(hypoglossal.relations.values_list("pk", flat=True)) == relations
+    # The revert is itself recorded, with a reason, so it can be reverted in turn.
+    restored = ClinicalExample.history.filter(code_id=hypoglossal.pk).first()
+    assert restored.history_change_reason.startswith("Reverted with 64868")
+    assert restored.history_user.username == "rita"
+
+
+def test_an_editor_revert_of_published_content_goes_to_review(editor):
+    hypoglossal = code("64868")
+    version = hypoglossal.history.first()
+    examples = hypoglossal.examples.count()
+    data = open_form(editor, "64868")
+    data["examples-0-DELETE"] = "on"
+    assert save(editor, "64868", data).status_code == 302
+    assert code("64868").editorial_state == EditorialState.IN_REVIEW
+    CodeProcedure.objects.filter(code="64868").update(editorial_state=EditorialState.PUBLISHED)
+    url = f"/admin/codes/codeprocedure/{hypoglossal.pk}/history/{version.history_id}/"
+    assert editor.post(url, form_data(editor.get(url))).status_code == 302
+    assert code("64868").editorial_state == EditorialState.IN_REVIEW
+    assert code("64868").examples.count() == examples
+
+
+def test_revert_with_a_bad_version_is_not_found(reviewer_client):
+    base = f"/admin/codes/codeprocedure/{code('64868').pk}/history/"
+    assert reviewer_client.get(base + "999999/").status_code == 404
+    other = code("64866").history.first().history_id
+    assert reviewer_client.get(base + f"{other}/").status_code == 404
