@@ -2,16 +2,20 @@
 
 Every save or delete of content bumps one number in the shared cache; every cached page's
 key contains that number. So an edit is visible to every worker at its next request, with
-no list of keys to hunt down. Logged-in users (editors see drafts) are never served from the
-cache, and their pages are marked private.
+no list of keys to hunt down. Changes that send no signal (`update()`, `bulk_create()`, raw
+SQL) move the catalogue version the database's triggers keep (`CatalogueVersion`); that is
+part of the key too, read at most once a second per process, so such a change shows within
+a second. Logged-in users (editors see drafts) are never served from the cache, and their
+pages are marked private.
 """
 
 import hashlib
+import threading
 import time
 from functools import wraps
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.cache import patch_cache_control
 
@@ -27,7 +31,36 @@ def content_version():
         # number, so no stale page can be served under a recycled version.
         cache.add(VERSION_KEY, time.time_ns(), timeout=None)
         version = cache.get(VERSION_KEY)
-    return version
+    return f"{version}.{recent_catalogue_version()}"
+
+
+# How long a process trusts the catalogue version it last read: a page costs no query,
+# and a change made without signals shows within this many seconds.
+CATALOGUE_VERSION_MAX_AGE = 1.0
+_catalogue_version = {"value": None, "read_at": float("-inf")}
+_catalogue_version_lock = threading.Lock()
+
+
+def recent_catalogue_version():
+    from codes.search.facet_index import catalogue_version
+
+    now = time.monotonic()
+    if now - _catalogue_version["read_at"] >= CATALOGUE_VERSION_MAX_AGE:
+        with _catalogue_version_lock:
+            if now - _catalogue_version["read_at"] >= CATALOGUE_VERSION_MAX_AGE:
+                try:
+                    _catalogue_version["value"] = catalogue_version()
+                except DatabaseError:
+                    # Cached pages still serve while the database is away; the version
+                    # is read again next time.
+                    return _catalogue_version["value"]
+                _catalogue_version["read_at"] = now
+    return _catalogue_version["value"]
+
+
+def forget_catalogue_version():
+    """Make the next page read the catalogue version again (tests)."""
+    _catalogue_version["read_at"] = float("-inf")
 
 
 def bump_content_version(**kwargs):

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from django.core.management import call_command
 
@@ -12,15 +14,23 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def empty_cache():
+def empty_cache(monkeypatch):
     """Start every test with no cached pages and no in-memory facet index: a test's
-    changes are rolled back, and an index of them must not outlive the test."""
+    changes are rolled back, and an index of them must not outlive the test.
+
+    The page cache's once-a-second read of the catalogue version is held still, so query
+    counts do not depend on the clock; a test that needs it read calls
+    `forget_catalogue_version()`."""
     from django.core.cache import cache
 
+    from codes import cache as page_cache
     from codes.search.facet_index import forget_indexes
 
     cache.clear()
     forget_indexes()
+    monkeypatch.setattr(page_cache, "CATALOGUE_VERSION_MAX_AGE", float("inf"))
+    monkeypatch.setitem(page_cache._catalogue_version, "value", None)
+    monkeypatch.setitem(page_cache._catalogue_version, "read_at", time.monotonic())
     yield
     cache.clear()
     forget_indexes()
