@@ -100,9 +100,6 @@ class CodeSearchFilter(django_filters.FilterSet):
         return queryset
 
 
-NOT_FACETS = {"q", "sort", "page"}
-
-
 @dataclass
 class FacetValue:
     value: str
@@ -138,10 +135,9 @@ def selections(filterset):
     return {name: selected_values(filterset, name) for name in FACET_ORDER}
 
 
-def facet_counts(filterset, found, query_params):
+def facet_counts(filterset, chosen, found, query_params):
     """Turn the engine's counts into the facets the page shows: values with codes, and
-    every selected value, selected first, then by count."""
-    chosen = selections(filterset)
+    every selected value (`chosen`, from `selections`), selected first, then by count."""
     facets = []
     for name in FACET_ORDER:
         values = found.index.facets[name].values

@@ -37,11 +37,8 @@ def search(request):
 
     cleaned = filterset.form.cleaned_data
     parsed = parse_query(cleaned.get("q") or "")
-    facets_selected = any(
-        value not in (None, "") and (not hasattr(value, "__len__") or len(value))
-        for name, value in cleaned.items()
-        if name not in {"q", "sort", "page"}
-    )
+    chosen = selections(filterset)
+    facets_selected = any(chosen.values())
     if parsed.kind == QueryKind.CODE and not facets_selected:
         exact = codes.filter(code=parsed.codes[0]).only("code").first()
         if exact is not None:
@@ -53,7 +50,7 @@ def search(request):
     found = find(
         parsed,
         sees_drafts=sees_drafts(request.user),
-        selected=selections(filterset),
+        selected=chosen,
         sort=sort,
     )
     paginator = Paginator(found.ids, RESULTS_PER_PAGE)
@@ -70,7 +67,7 @@ def search(request):
         "page": page,
         "sort": sort,
         "sort_choices": SortOrder.CHOICES,
-        "facets": facet_counts(filterset, found, request.GET),
+        "facets": facet_counts(filterset, chosen, found, request.GET),
         "clear_facets_url": search_url(remove_all_facets(request.GET)),
         "facets_selected": facets_selected,
     }
