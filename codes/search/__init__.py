@@ -17,6 +17,7 @@
 import difflib
 import html
 import re
+from dataclasses import replace
 
 from django.db import connection
 from django.db.models import Case, IntegerField, Value, When
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 SNIPPET_WORDS = 24
+BODY_GROUP = next(group for group in FIELD_GROUPS if group.name == "body")
 # Private-use characters mark highlights inside the database's snippet, so the snippet can
 # be HTML-escaped whole before the marks become <mark> tags.
 MARK_START, MARK_END = "\ue000", "\ue001"
@@ -157,18 +159,21 @@ def highlighted_snippets(code_ids, word_query):
                 [*query_params, options, *code_ids],
             )
         else:
-            # `+rowid` keeps the id list out of the full-text index's plan: given the
-            # list, FTS5 runs the whole match once per id (40 ms for a page); filtering
-            # one pass over the matches costs about 2 ms. The range lets FTS5 skip ahead.
+            # From the body's own table, marking any of the words: a word the body holds
+            # is shown even when the match itself was in the title. `+rowid` keeps the id
+            # list out of FTS5's plan (given the list, it runs the whole match once per
+            # id: 40 ms a page); one pass over the body's matches costs a millisecond or
+            # two, and the range lets FTS5 skip ahead.
+            body = BODY_GROUP.sqlite_table
             cursor.execute(
-                "SELECT rowid, snippet(codes_searchentry, 4, %s, %s, '…', %s) "
-                "FROM codes_searchentry WHERE codes_searchentry MATCH %s "
+                f"SELECT rowid, snippet({body}, 0, %s, %s, '…', %s) "
+                f"FROM {body} WHERE {body} MATCH %s "
                 f"AND rowid BETWEEN %s AND %s AND +rowid IN ({placeholders})",
                 [
                     MARK_START,
                     MARK_END,
                     SNIPPET_WORDS,
-                    word_query.fts5(),
+                    replace(word_query, any_word=True, within=None).fts5(),
                     min(code_ids),
                     max(code_ids),
                     *code_ids,

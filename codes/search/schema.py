@@ -9,8 +9,9 @@ weighted parts:
 - `tags`: specialty, modifier and section names;
 - `body`: the long text fields.
 
-SQLite: an FTS5 table (Porter stemming) whose rowid is the code's id; one contentless FTS5
-table per part (title, terms, tags, body), for finding a word within one part quickly; and
+SQLite: an FTS5 table (Porter stemming) whose rowid is the code's id; one FTS5 table per
+part (title, terms, tags, body), holding only its index, for finding a word within one part
+quickly (and the body's snippets); and
 an unstemmed FTS5 table of the words a user may type, whose vocabulary feeds "Did you mean".
 PostgreSQL: a table holding a weighted tsvector (GIN index), the same words under a trigram
 index (pg_trgm) for suggestions, and the body text for highlighted snippets.
@@ -143,8 +144,8 @@ def document_select_sql(vendor):
 def sqlite_refresh_statements(ids_sql, with_parts=True):
     """Rebuild the documents of the codes whose ids `ids_sql` yields.
 
-    The part tables hold no text of their own (contentless), so a document leaves them
-    by the 'delete' command with the very text it went in with, read from the whole
+    The part tables hold no text of their own (external content), so a document leaves
+    them by the 'delete' command with the very text it went in with, read from the whole
     document before that is replaced.
     """
     parts = SEARCH_PARTS if with_parts else []
@@ -171,11 +172,14 @@ def sqlite_refresh_statements(ids_sql, with_parts=True):
     ]
 
 
-# One contentless FTS5 table per field group (fulltext.FIELD_GROUPS): (table, columns).
+# One FTS5 table per field group (fulltext.FIELD_GROUPS): (table, columns). Each holds only
+# its index: its text is read, when a snippet needs it, from the whole document's table
+# (external content), whose columns have the same names.
 SEARCH_PARTS = [(group.sqlite_table, group.columns) for group in FIELD_GROUPS]
 
 SQLITE_PART_STORAGE = [
-    f"CREATE VIRTUAL TABLE {table} USING fts5({', '.join(columns)}, content='', "
+    f"CREATE VIRTUAL TABLE {table} USING fts5({', '.join(columns)}, "
+    "content='codes_searchentry', content_rowid='rowid', "
     "tokenize = 'porter unicode61 remove_diacritics 2')"
     for table, columns in SEARCH_PARTS
 ]
