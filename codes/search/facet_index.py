@@ -161,7 +161,7 @@ class ColumnFacet(Facet):
 class CatalogueIndex:
     """Arrays indexed by code id: which codes exist, which are published, the ids in code
     order, and each facet's values. As long as the largest code id (the database numbers
-    codes from 1); about 8 MB at 100,000 codes."""
+    codes from 1); about 10 MB at 100,000 codes."""
 
     def __init__(self, version, using="default"):
         self.version = version
