@@ -98,13 +98,14 @@ def find(
     sort=SortOrder.RELEVANCE,
     relax=True,
     complete_last_word=False,
+    count_facets=True,
     using="default",
 ):
     """Search for a ParsedQuery, filter by the selected facet values and count the facets.
 
     `selected` maps a facet name to the query-string values chosen for it: values within
     a facet widen, facets narrow each other, and each facet is counted over the matches
-    filtered by every other facet.
+    filtered by every other facet (unless `count_facets` is off: the typeahead shows none).
     """
     index = current_index(using)
     visible = index.visible(sees_drafts)
@@ -131,8 +132,9 @@ def find(
         if values
     }
     counts = {}
-    for name, facet in index.facets.items():
-        counts[name] = facet.counts(narrowed(matched, chosen, leave_out=name))
+    if count_facets:
+        for name, facet in index.facets.items():
+            counts[name] = facet.counts(narrowed(matched, chosen, leave_out=name))
     ids = index.in_code_order(narrowed(matched, chosen))
     if relevance is not None:
         # A stable sort keeps code order among codes of equal relevance.

@@ -114,6 +114,7 @@ def autocomplete(request):
         sort=SortOrder.RELEVANCE,
         relax=False,
         complete_last_word=True,
+        count_facets=False,
     )
     ids = [int(code_id) for code_id in found.ids[:max_list]]
     rows = CodeProcedure.objects.only("code", "title").in_bulk(ids)
