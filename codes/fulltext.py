@@ -25,10 +25,11 @@ class FieldGroup:
     weight: int
 
     @property
-    def sqlite_table(self):
-        """On SQLite, each group also has an FTS5 table of its own (schema.py): a word
-        found there is read from that group's postings alone, where a column filter on the
-        whole document would read every posting of the word."""
+    def part_table(self):
+        """Each group also has a full-text table of its own (schema.py): a word is found
+        there from that group's postings alone, where matching it within the group on the
+        whole document reads every posting of the word (and, on PostgreSQL, every matching
+        document's row, to check the weight)."""
         return f"codes_searchpart_{self.name}"
 
 

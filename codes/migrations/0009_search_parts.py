@@ -1,5 +1,6 @@
-"""One contentless FTS5 table per part of the search document, on SQLite (see
-codes/search/schema.py). They are filled, with the rest of the index, after migrate."""
+"""One full-text table per part of the search document (see codes/search/schema.py): FTS5
+on SQLite, a tsvector with a GIN index on PostgreSQL. They are filled, with the rest of the
+index, after migrate."""
 
 from django.db import migrations
 
@@ -7,15 +8,16 @@ from codes.search import schema
 
 
 def create_part_tables(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        for statement in schema.SQLITE_PART_STORAGE:
-            schema_editor.execute(statement, params=None)
+    vendor = schema_editor.connection.vendor
+    for statement in schema.PART_STORAGE.get(vendor, []):
+        schema_editor.execute(statement, params=None)
 
 
 def drop_part_tables(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
+    vendor = schema_editor.connection.vendor
+    if vendor in schema.PART_STORAGE:
         # The triggers name these tables; they are put back without them after migrate.
-        for statement in [*schema.sqlite_drop_triggers(), *schema.SQLITE_DROP_PART_STORAGE]:
+        for statement in [*schema.DROP_TRIGGERS[vendor](), *schema.DROP_PART_STORAGE[vendor]]:
             schema_editor.execute(statement, params=None)
 
 

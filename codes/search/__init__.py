@@ -164,7 +164,7 @@ def highlighted_snippets(code_ids, word_query):
             # list out of FTS5's plan (given the list, it runs the whole match once per
             # id: 40 ms a page); one pass over the body's matches costs a millisecond or
             # two, and the range lets FTS5 skip ahead.
-            body = BODY_GROUP.sqlite_table
+            body = BODY_GROUP.part_table
             cursor.execute(
                 f"SELECT rowid, snippet({body}, 0, %s, %s, '…', %s) "
                 f"FROM {body} WHERE {body} MATCH %s "

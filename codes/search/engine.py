@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db import connections
 
-from codes.fulltext import FIELD_GROUPS
+from codes.fulltext import FIELD_GROUPS, postgres_tsquery_sql
 from codes.models import CodeProcedure, SearchEntry
 from codes.search import code_lookup, word_query_for
 from codes.search.facet_index import current_index, id_array, numbers
@@ -49,18 +49,20 @@ def entries_matching(word_query, using):
 
 
 def ids_within(word_query, group, using):
-    """The ids of the codes whose `group` part alone holds the whole query."""
+    """The ids of the codes whose `group` part alone holds the whole query, from the
+    part's own table (schema.py): the same answer as matching within the group on the
+    whole document, reading only this part's postings (and rows)."""
     connection = connections[using]
-    if connection.vendor != "sqlite":
-        return id_array(entries_matching(word_query.inside(group), using), "code_id")
-    # The part's own table (schema.py): the same answer as a column filter on the whole
-    # document, reading only this part's postings.
-    table = group.sqlite_table
+    table = group.part_table
+    if connection.vendor == "postgresql":
+        sql = f"SELECT string_agg(rowid::text, ',') FROM {table} WHERE doc @@ {{}}"
+        query_sql, params = postgres_tsquery_sql(word_query)
+        sql = sql.format(query_sql)
+    else:
+        sql = f"SELECT group_concat(rowid) FROM {table} WHERE {table} MATCH %s"
+        params = [word_query.fts5()]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT group_concat(rowid) FROM {table} WHERE {table} MATCH %s",
-            [word_query.fts5()],
-        )
+        cursor.execute(sql, params)
         (text,) = cursor.fetchone()
     return numbers(text)
 

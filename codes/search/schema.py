@@ -175,7 +175,7 @@ def sqlite_refresh_statements(ids_sql, with_parts=True):
 # One FTS5 table per field group (fulltext.FIELD_GROUPS): (table, columns). Each holds only
 # its index: its text is read, when a snippet needs it, from the whole document's table
 # (external content), whose columns have the same names.
-SEARCH_PARTS = [(group.sqlite_table, group.columns) for group in FIELD_GROUPS]
+SEARCH_PARTS = [(group.part_table, group.columns) for group in FIELD_GROUPS]
 
 SQLITE_PART_STORAGE = [
     f"CREATE VIRTUAL TABLE {table} USING fts5({', '.join(columns)}, "
@@ -280,20 +280,43 @@ POSTGRESQL_STORAGE = [
 
 POSTGRESQL_DROP_STORAGE = ["DROP TABLE IF EXISTS codes_searchentry"]
 
+# One narrow table per part: the rows a match must visit (GIN cannot return the ids by
+# itself) are small, and no weight needs checking.
+POSTGRESQL_PART_STORAGE = [
+    statement
+    for table, _ in SEARCH_PARTS
+    for statement in (
+        f"CREATE TABLE {table} (rowid bigint PRIMARY KEY, doc tsvector NOT NULL)",
+        f"CREATE INDEX {table}_doc ON {table} USING gin (doc)",
+    )
+]
+POSTGRESQL_DROP_PART_STORAGE = [f"DROP TABLE IF EXISTS {table}" for table, _ in SEARCH_PARTS]
 
-# `||` numbers the right-hand vector's words on from the left's last, so the last word of one
-# part would sit next to the first of the next, and a phrase could match across the two
-# (SQLite's FTS5 never matches a phrase across columns). A placeholder word between parts,
-# deleted again, leaves a gap no phrase spans.
-PART_BREAK_LEXEME = "codespartbreak"
-PART_BREAK = f"'{PART_BREAK_LEXEME}:1'::tsvector"
 
-
-def postgresql_triggers(versioned=True, with_parts=False):
-    statements = [
-        f"""CREATE OR REPLACE FUNCTION codes_search_refresh(ids bigint[]) RETURNS void
+def postgresql_refresh_function(with_parts):
+    """codes_search_refresh(ids): rebuild those codes' documents (and parts), reading each
+    code's text once."""
+    parts = SEARCH_PARTS if with_parts else []
+    deletes = "\n".join(
+        f"DELETE FROM {table} WHERE rowid = ANY(ids);"
+        for table in ["codes_searchentry", *(table for table, _ in parts)]
+    )
+    part_inserts = "".join(
+        f""",
+            {table}_rows AS (
+                INSERT INTO {table} (rowid, doc)
+                SELECT d.id, to_tsvector('english', {" || ' ' || ".join(f"d.{c}" for c in columns)})
+                FROM d
+            )"""
+        for table, columns in parts
+    )
+    return f"""CREATE OR REPLACE FUNCTION codes_search_refresh(ids bigint[]) RETURNS void
         LANGUAGE sql AS $$
-            DELETE FROM codes_searchentry WHERE rowid = ANY(ids);
+            {deletes}
+            WITH d AS MATERIALIZED (
+                SELECT * FROM ({document_select_sql("postgresql")} WHERE c.id = ANY(ids))
+                    AS d (id, code, title, terms, tags, body)
+            ){part_inserts}
             INSERT INTO codes_searchentry (rowid, document, words, body)
             SELECT d.id,
                 ts_delete(
@@ -305,10 +328,20 @@ def postgresql_triggers(versioned=True, with_parts=False):
                 ),
                 d.title || ' ' || d.terms || ' ' || d.tags,
                 d.body
-            FROM ({document_select_sql("postgresql")} WHERE c.id = ANY(ids))
-                AS d (id, code, title, terms, tags, body);
+            FROM d;
         $$"""
-    ]
+
+
+# `||` numbers the right-hand vector's words on from the left's last, so the last word of one
+# part would sit next to the first of the next, and a phrase could match across the two
+# (SQLite's FTS5 never matches a phrase across columns). A placeholder word between parts,
+# deleted again, leaves a gap no phrase spans.
+PART_BREAK_LEXEME = "codespartbreak"
+PART_BREAK = f"'{PART_BREAK_LEXEME}:1'::tsvector"
+
+
+def postgresql_triggers(versioned=True, with_parts=True):
+    statements = [postgresql_refresh_function(with_parts)]
     for table, ids_template, events in SOURCE_TABLES:
         new_ids = ids_subquery(ids_template, "NEW")
         old_ids = ids_subquery(ids_template, "OLD")
@@ -378,7 +411,7 @@ def postgresql_drop_triggers():
     ]
 
 
-def postgresql_rebuild(with_parts=False):
+def postgresql_rebuild(with_parts=True):
     return ["SELECT codes_search_refresh(ARRAY(SELECT id FROM codes_codeprocedure))"]
 
 
@@ -390,6 +423,8 @@ TRIGGERS = {"sqlite": sqlite_triggers, "postgresql": postgresql_triggers}
 DROP_TRIGGERS = {"sqlite": sqlite_drop_triggers, "postgresql": postgresql_drop_triggers}
 REBUILD = {"sqlite": sqlite_rebuild, "postgresql": postgresql_rebuild}
 BUMP_VERSION = {"sqlite": SQLITE_BUMP_VERSION, "postgresql": POSTGRESQL_BUMP_VERSION}
+PART_STORAGE = {"sqlite": SQLITE_PART_STORAGE, "postgresql": POSTGRESQL_PART_STORAGE}
+DROP_PART_STORAGE = {"sqlite": SQLITE_DROP_PART_STORAGE, "postgresql": POSTGRESQL_DROP_PART_STORAGE}
 
 
 def execute_all(connection, statements):
@@ -432,7 +467,7 @@ def restore_triggers(sender, using, plan=None, **kwargs):
     # Before their migrations have run (migrating back), there is no version to keep and
     # there are no part tables to fill.
     versioned = version_exists(connection)
-    with_parts = vendor == "sqlite" and parts_exist(connection)
+    with_parts = parts_exist(connection)
     with transaction.atomic(using=using):
         execute_all(connection, DROP_TRIGGERS[vendor]())
         execute_all(connection, TRIGGERS[vendor](versioned=versioned, with_parts=with_parts))
