@@ -198,17 +198,13 @@ def indexed_words_like(word):
     """Return indexed words that might be what the user meant by `word`."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # The trigram index finds documents holding a similar word; the words
-            # themselves are picked out below.
+            # The vocabulary's trigram index finds the similar words.
             cursor.execute(
-                "SELECT words FROM codes_searchentry WHERE words %%> %s "
-                "ORDER BY word_similarity(%s, words) DESC LIMIT 20",
+                "SELECT word FROM codes_searchvocabulary WHERE word %% %s "
+                "ORDER BY similarity(word, %s) DESC LIMIT 20",
                 [word, word],
             )
-            candidates = set()
-            for (words,) in cursor.fetchall():
-                candidates.update(re.findall(r"\w+", words.lower()))
-            return candidates
+            return {found for (found,) in cursor.fetchall()}
         # The vocabulary of the unstemmed index: one row per distinct word.
         cursor.execute(
             "SELECT term FROM codes_searchwords_vocab WHERE term >= %s AND term < %s",

@@ -290,7 +290,17 @@ POSTGRESQL_PART_STORAGE = [
         f"CREATE INDEX {table}_doc ON {table} USING gin (doc)",
     )
 ]
-POSTGRESQL_DROP_PART_STORAGE = [f"DROP TABLE IF EXISTS {table}" for table, _ in SEARCH_PARTS]
+POSTGRESQL_PART_STORAGE += [
+    # Every word a user may type (title, terms, tags), once, under a trigram index: "Did
+    # you mean" compares a word with a few thousand words, not with 100,000 documents.
+    "CREATE TABLE codes_searchvocabulary (word text PRIMARY KEY)",
+    "CREATE INDEX codes_searchvocabulary_trgm ON codes_searchvocabulary "
+    "USING gin (word gin_trgm_ops)",
+]
+POSTGRESQL_DROP_PART_STORAGE = [
+    *(f"DROP TABLE IF EXISTS {table}" for table, _ in SEARCH_PARTS),
+    "DROP TABLE IF EXISTS codes_searchvocabulary",
+]
 
 
 def postgresql_refresh_function(with_parts):
@@ -310,13 +320,27 @@ def postgresql_refresh_function(with_parts):
             )"""
         for table, columns in parts
     )
+    # New words join the vocabulary; words no longer used leave it at the next rebuild.
+    vocabulary_insert = (
+        """,
+            vocabulary_rows AS (
+                INSERT INTO codes_searchvocabulary (word)
+                SELECT DISTINCT lower(w)
+                FROM d, regexp_split_to_table(d.title || ' ' || d.terms || ' ' || d.tags,
+                                              '[^[:alnum:]]+') AS w
+                WHERE length(w) >= 3
+                ON CONFLICT DO NOTHING
+            )"""
+        if with_parts
+        else ""
+    )
     return f"""CREATE OR REPLACE FUNCTION codes_search_refresh(ids bigint[]) RETURNS void
         LANGUAGE sql AS $$
             {deletes}
             WITH d AS MATERIALIZED (
                 SELECT * FROM ({document_select_sql("postgresql")} WHERE c.id = ANY(ids))
                     AS d (id, code, title, terms, tags, body)
-            ){part_inserts}
+){part_inserts}{vocabulary_insert}
             INSERT INTO codes_searchentry (rowid, document, words, body)
             SELECT d.id,
                 ts_delete(
@@ -412,7 +436,10 @@ def postgresql_drop_triggers():
 
 
 def postgresql_rebuild(with_parts=True):
-    return ["SELECT codes_search_refresh(ARRAY(SELECT id FROM codes_codeprocedure))"]
+    return [
+        *(["DELETE FROM codes_searchvocabulary"] if with_parts else []),
+        "SELECT codes_search_refresh(ARRAY(SELECT id FROM codes_codeprocedure))",
+    ]
 
 
 # What the migration and the migrate signals run ------------------------------------------
@@ -443,7 +470,10 @@ def version_exists(connection):
 
 def parts_exist(connection):
     tables = set(connection.introspection.table_names())
-    return all(table in tables for table, _ in SEARCH_PARTS)
+    wanted = [table for table, _ in SEARCH_PARTS]
+    if connection.vendor == "postgresql":
+        wanted.append("codes_searchvocabulary")
+    return all(table in tables for table in wanted)
 
 
 def suspend_triggers(sender, using, plan=None, **kwargs):
