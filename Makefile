@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-only lint format check-migrations clean bench-search bench backup restore soak
+.PHONY: help setup run test test-only lint format check-migrations clean bench-search bench-search-postgres bench backup restore soak
 
 BENCH_DB := var/bench/catalog.sqlite3
 BENCH_DB_URL := sqlite:///$(CURDIR)/$(BENCH_DB)
@@ -21,6 +21,7 @@ help:
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make format  format the code with ruff"
 	@echo "make bench-search  p50/p95 of the search page on a 100,000-code synthetic catalogue"
+	@echo "make bench-search-postgres BENCH_PG_URL=postgres://...  the same on PostgreSQL"
 	@echo "make bench   our pages against Datasette's on the same catalogue, with wrk"
 	@echo "make soak    60 s of load, edits every 100 ms and a killed worker; checks nothing is lost"
 	@echo "make backup  dump all content and its history to var/backups/"
@@ -99,6 +100,14 @@ bench: $(VENV)/.runtime-installed $(BENCH_DB) $(DATASETTE_VENV)/.installed
 
 bench-search: setup $(BENCH_DB)
 	DATABASE_URL=$(BENCH_DB_URL) $(MANAGE) bench_search --min-codes $(BENCH_CODES)
+
+# The same on PostgreSQL, in a database of its own that you create first, e.g.
+#   createdb -h 127.0.0.1 -U postgres bench
+#   make bench-search-postgres BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/bench
+bench-search-postgres: setup
+	@test -n "$(BENCH_PG_URL)" || { echo "Set BENCH_PG_URL to a PostgreSQL database for the catalogue"; exit 2; }
+	$(MANAGE) generate_synthetic_catalog --count $(BENCH_CODES) --database-url $(BENCH_PG_URL)
+	DATABASE_URL=$(BENCH_PG_URL) $(MANAGE) bench_search --min-codes $(BENCH_CODES)
 
 # gunicorn under wrk for 60 s while edits are saved every 100 ms and a worker is killed.
 soak: $(VENV)/.runtime-installed var/secret_key
