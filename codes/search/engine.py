@@ -55,9 +55,8 @@ def ids_within(word_query, group, using):
     connection = connections[using]
     table = group.part_table
     if connection.vendor == "postgresql":
-        sql = f"SELECT string_agg(rowid::text, ',') FROM {table} WHERE doc @@ {{}}"
         query_sql, params = postgres_tsquery_sql(word_query)
-        sql = sql.format(query_sql)
+        sql = f"SELECT string_agg(rowid::text, ',') FROM {table} WHERE doc @@ {query_sql}"
     else:
         sql = f"SELECT group_concat(rowid) FROM {table} WHERE {table} MATCH %s"
         params = [word_query.fts5()]

@@ -158,17 +158,26 @@ def sqlite_refresh_statements(ids_sql, with_parts=True):
         ),
         f"DELETE FROM codes_searchentry WHERE rowid IN ({ids_sql})",
         f"DELETE FROM codes_searchwords WHERE rowid IN ({ids_sql})",
+        *sqlite_fill_statements(ids_sql, with_parts),
+    ]
+
+
+def sqlite_fill_statements(ids_sql=None, with_parts=True):
+    """Index the documents of the codes `ids_sql` yields (all codes without it): the whole
+    document, then its parts and its words, both read back from the document."""
+    parts = SEARCH_PARTS if with_parts else []
+    of_codes = f" WHERE c.id IN ({ids_sql})" if ids_sql else ""
+    of_documents = f" WHERE rowid IN ({ids_sql})" if ids_sql else ""
+    return [
         "INSERT INTO codes_searchentry (rowid, code, title, terms, tags, body) "
-        f"{document_select_sql('sqlite')} WHERE c.id IN ({ids_sql})",
+        f"{document_select_sql('sqlite')}{of_codes}",
         *(
             f"INSERT INTO {table} (rowid, {', '.join(columns)}) "
-            f"SELECT rowid, {', '.join(columns)} FROM codes_searchentry "
-            f"WHERE rowid IN ({ids_sql})"
+            f"SELECT rowid, {', '.join(columns)} FROM codes_searchentry{of_documents}"
             for table, columns in parts
         ),
         "INSERT INTO codes_searchwords (rowid, words) "
-        "SELECT rowid, title || ' ' || terms || ' ' || tags FROM codes_searchentry "
-        f"WHERE rowid IN ({ids_sql})",
+        f"SELECT rowid, title || ' ' || terms || ' ' || tags FROM codes_searchentry{of_documents}",
     ]
 
 
@@ -244,15 +253,7 @@ def sqlite_rebuild(with_parts=True):
         *(f"INSERT INTO {table} ({table}) VALUES ('delete-all')" for table, _ in parts),
         "DELETE FROM codes_searchentry",
         "DELETE FROM codes_searchwords",
-        "INSERT INTO codes_searchentry (rowid, code, title, terms, tags, body) "
-        + document_select_sql("sqlite"),
-        *(
-            f"INSERT INTO {table} (rowid, {', '.join(columns)}) "
-            f"SELECT rowid, {', '.join(columns)} FROM codes_searchentry"
-            for table, columns in parts
-        ),
-        "INSERT INTO codes_searchwords (rowid, words) "
-        "SELECT rowid, title || ' ' || terms || ' ' || tags FROM codes_searchentry",
+        *sqlite_fill_statements(with_parts=with_parts),
         # A full rebuild leaves each index in many segments; merged, queries read one.
         *(
             f"INSERT INTO {table} ({table}) VALUES ('optimize')"

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from codes.filters import CodeSearchFilter, facet_counts, remove_all_facets, selections
-from codes.models import CodeProcedure, sees_drafts
+from codes.models import sees_drafts
 from codes.search import QueryKind, highlighted_snippets, parse_query, suggest_spelling
 from codes.search.engine import SortOrder, find
 from codes.views.browse import nearest_codes, visible_codes
@@ -116,7 +116,6 @@ def autocomplete(request):
         complete_last_word=True,
         count_facets=False,
     )
-    ids = [int(code_id) for code_id in found.ids[:max_list]]
-    rows = CodeProcedure.objects.only("code", "title").in_bulk(ids)
-    shown = [[rows[code_id].code, rows[code_id].title] for code_id in ids if code_id in rows]
+    codes = codes_in_order(visible_codes(request), found.ids[:max_list])
+    shown = [[code.code, code.title] for code in codes]
     return JsonResponse([len(found), [code for code, _ in shown], None, shown], safe=False)
