@@ -59,6 +59,11 @@ def word_query_for(parsed, any_word=False, prefix=False):
     return WordQuery(words=parsed.words, phrases=parsed.phrases, any_word=any_word, prefix=prefix)
 
 
+def entries_matching(word_query, using="default"):
+    """The full-text documents that hold `word_query`."""
+    return SearchEntry.objects.using(using).filter(document__matches=word_query)
+
+
 def code_lookup(queryset, parsed):
     """Filter by code with range conditions the unique index on `code` serves."""
     if parsed.kind == QueryKind.CODE:
@@ -85,15 +90,14 @@ def matching_codes(queryset, parsed, word_query=None):
         return code_lookup(queryset, parsed)
     if not word_query:
         return queryset.none()
-    entries = SearchEntry.objects.filter(document__matches=word_query)
-    return queryset.filter(pk__in=entries.values("code_id"))
+    return queryset.filter(pk__in=entries_matching(word_query).values("code_id"))
 
 
 def relevance(word_query):
     """The weight of every field group that alone holds the whole query, summed."""
     total = Value(0)
     for group in FIELD_GROUPS:
-        in_group = SearchEntry.objects.filter(document__matches=word_query.inside(group))
+        in_group = entries_matching(word_query.inside(group))
         total += Case(
             When(pk__in=in_group.values("code_id"), then=Value(group.weight)),
             default=Value(0),

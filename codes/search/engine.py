@@ -18,8 +18,8 @@ import numpy as np
 from django.db import connections
 
 from codes.fulltext import FIELD_GROUPS, postgres_tsquery_sql
-from codes.models import CodeProcedure, SearchEntry
-from codes.search import code_lookup, word_query_for
+from codes.models import CodeProcedure
+from codes.search import code_lookup, entries_matching, word_query_for
 from codes.search.facet_index import current_index, id_array, numbers
 from codes.search.query import QueryKind
 
@@ -42,10 +42,6 @@ class Found:
 
     def __len__(self):
         return len(self.ids)
-
-
-def entries_matching(word_query, using):
-    return SearchEntry.objects.using(using).filter(document__matches=word_query)
 
 
 def ids_within(word_query, group, using):
