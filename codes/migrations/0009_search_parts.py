@@ -1,24 +1,58 @@
 """One full-text table per part of the search document (see codes/search/schema.py): FTS5
-on SQLite, a tsvector with a GIN index on PostgreSQL. They are filled, with the rest of the
-index, after migrate."""
+on SQLite, a tsvector with a GIN index on PostgreSQL, and PostgreSQL's vocabulary for
+spelling suggestions. The SQL is as it stood when the migration was written. The tables are
+filled, with the rest of the index, after migrate; the triggers that name them drop before
+any migration runs, so the reverse only drops the tables."""
 
 from django.db import migrations
 
-from codes.search import schema
+PARTS = {
+    # table: its columns of the whole document (codes_searchentry)
+    "codes_searchpart_title": "code, title",
+    "codes_searchpart_terms": "terms",
+    "codes_searchpart_tags": "tags",
+    "codes_searchpart_body": "body",
+}
+
+PART_STORAGE = {
+    "sqlite": [
+        f"CREATE VIRTUAL TABLE {table} USING fts5({columns}, "
+        "content='codes_searchentry', content_rowid='rowid', "
+        "tokenize = 'porter unicode61 remove_diacritics 2')"
+        for table, columns in PARTS.items()
+    ],
+    "postgresql": [
+        *(
+            statement
+            for table in PARTS
+            for statement in (
+                f"CREATE TABLE {table} (rowid bigint PRIMARY KEY, doc tsvector NOT NULL)",
+                f"CREATE INDEX {table}_doc ON {table} USING gin (doc)",
+            )
+        ),
+        "CREATE TABLE codes_searchvocabulary (word text PRIMARY KEY)",
+        "CREATE INDEX codes_searchvocabulary_trgm ON codes_searchvocabulary "
+        "USING gin (word gin_trgm_ops)",
+    ],
+}
+
+DROP_PART_STORAGE = {
+    "sqlite": [f"DROP TABLE IF EXISTS {table}" for table in PARTS],
+    "postgresql": [
+        *(f"DROP TABLE IF EXISTS {table}" for table in PARTS),
+        "DROP TABLE IF EXISTS codes_searchvocabulary",
+    ],
+}
 
 
 def create_part_tables(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    for statement in schema.PART_STORAGE.get(vendor, []):
+    for statement in PART_STORAGE.get(schema_editor.connection.vendor, []):
         schema_editor.execute(statement, params=None)
 
 
 def drop_part_tables(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor in schema.PART_STORAGE:
-        # The triggers name these tables; they are put back without them after migrate.
-        for statement in [*schema.DROP_TRIGGERS[vendor](), *schema.DROP_PART_STORAGE[vendor]]:
-            schema_editor.execute(statement, params=None)
+    for statement in DROP_PART_STORAGE.get(schema_editor.connection.vendor, []):
+        schema_editor.execute(statement, params=None)
 
 
 class Migration(migrations.Migration):

@@ -22,7 +22,7 @@ from dataclasses import replace
 from django.db import connection
 from django.db.models import Case, IntegerField, Value, When
 
-from codes.fulltext import FIELD_GROUPS, WordQuery, postgres_tsquery_sql
+from codes.search.fulltext import FIELD_GROUPS, WordQuery
 from codes.models import SearchEntry
 from codes.search.query import MAX_QUERY_LENGTH, ParsedQuery, QueryKind, parse_query
 
@@ -152,7 +152,7 @@ def highlighted_snippets(code_ids, word_query):
     placeholders = ", ".join(["%s"] * len(code_ids))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            query_sql, query_params = postgres_tsquery_sql(word_query)
+            query_sql, query_params = word_query.postgresql()
             options = (
                 f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, "
                 'MinWords=8, MaxFragments=2, FragmentDelimiter=" … "'

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db import connections
 
-from codes.fulltext import FIELD_GROUPS, postgres_tsquery_sql
+from codes.search.fulltext import FIELD_GROUPS
 from codes.models import CodeProcedure
 from codes.search import code_lookup, entries_matching, word_query_for
 from codes.search.facet_index import current_index, id_array, numbers
@@ -51,7 +51,7 @@ def ids_within(word_query, group, using):
     connection = connections[using]
     table = group.part_table
     if connection.vendor == "postgresql":
-        query_sql, params = postgres_tsquery_sql(word_query)
+        query_sql, params = word_query.postgresql()
         sql = f"SELECT string_agg(rowid::text, ',') FROM {table} WHERE doc @@ {query_sql}"
     else:
         sql = f"SELECT group_concat(rowid) FROM {table} WHERE {table} MATCH %s"

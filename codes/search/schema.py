@@ -23,7 +23,7 @@ it, and a trigger naming that table would break the rebuild.
 
 from django.db import connections, transaction
 
-from codes.fulltext import FIELD_GROUPS
+from codes.search.fulltext import FIELD_GROUPS
 
 # Each table whose rows feed a code's document, with the SQL that yields the ids of the
 # codes a changed row affects ({row} is NEW or OLD), and the events that matter.

@@ -1,17 +1,13 @@
-"""Full-text matching and ranking, spelled for each database.
+"""Full text, spelled for each database: the parts of a code's document and their weights
+(`FIELD_GROUPS`), and `WordQuery`, the words to find, written as an FTS5 expression on
+SQLite and as a tsquery on PostgreSQL.
 
-`SearchDocumentField` stands for a code's indexed document (`SearchEntry.document`). Its
-`matches` lookup compiles to FTS5 on SQLite and to a tsquery on PostgreSQL, so the same
-ORM query runs on both.
-
-The right-hand side of a match is always a `WordQuery` built from plain word tokens
-(see `query.py`); each backend quotes the tokens itself.
+A `WordQuery` is always built from plain word tokens (see `query.py`); each backend quotes
+the tokens itself. The `matches` lookup of `SearchEntry.document` (codes/models/search.py)
+compiles a WordQuery the same way, so an ORM query runs on both databases.
 """
 
 from dataclasses import dataclass, replace
-
-from django.db import models
-from django.db.models import Lookup
 
 
 @dataclass(frozen=True)
@@ -93,40 +89,6 @@ class WordQuery:
             parts[-1] = lexeme(self.words[-1], completes=True)
         return (" | " if self.any_word else " & ").join(f"({part})" for part in parts)
 
-
-def postgres_tsquery_sql(word_query):
-    return "to_tsquery('english', %s)", [word_query.tsquery()]
-
-
-class SearchDocumentField(models.Field):
-    """The indexed document: an FTS5 table on SQLite, a tsvector column on PostgreSQL.
-
-    Never selected; it exists to be matched and ranked.
-    """
-
-    def db_type(self, connection):
-        return "tsvector" if connection.vendor == "postgresql" else None
-
-
-@SearchDocumentField.register_lookup
-class Matches(Lookup):
-    lookup_name = "matches"
-    prepare_rhs = False
-
-    def get_db_prep_lookup(self, value, connection):
-        return "%s", [value]
-
-    def as_sqlite(self, compiler, connection):
-        # FTS5 matches against a hidden column named after the table itself, reached
-        # through whatever alias the query gave the table.
-        quote = connection.ops.quote_name
-        hidden_column = f"{quote(self.lhs.alias)}.{quote(self.lhs.target.model._meta.db_table)}"
-        return f"{hidden_column} MATCH %s", [self.rhs.fts5()]
-
-    def as_postgresql(self, compiler, connection):
-        lhs, lhs_params = compiler.compile(self.lhs)
-        query_sql, query_params = postgres_tsquery_sql(self.rhs)
-        return f"{lhs} @@ {query_sql}", [*lhs_params, *query_params]
-
-    def as_sql(self, compiler, connection):
-        raise NotImplementedError(f"Full-text search is not set up for {connection.vendor}.")
+    def postgresql(self):
+        """Return (SQL, params) of this query as a PostgreSQL tsquery."""
+        return "to_tsquery('english', %s)", [self.tsquery()]

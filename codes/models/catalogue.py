@@ -16,8 +16,6 @@ from django.db.models.lookups import Exact, In, Range
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from codes.fulltext import SearchDocumentField
-
 CODE_FORMAT = r"^[0-9]{4}[0-9FTU]$"
 CODE_FORMAT_HELP = "Five characters: five digits (64868), or four digits then F, T or U (0001F)."
 CODE_FORMAT_RE = re.compile(CODE_FORMAT)
@@ -719,70 +717,3 @@ class CodeRelation(models.Model):
         return (self.from_code.code, self.to_code.code, self.relation_type)
 
     natural_key.dependencies = ["codes.codeprocedure"]
-
-
-class SeededRecord(models.Model):
-    """A fixture row the loader has created once.
-
-    The loader never creates a row twice, so a row an editor deleted on purpose stays
-    deleted when set-up runs again.
-    """
-
-    model_label = models.CharField(max_length=100)
-    natural_key = models.CharField(max_length=300)
-    loaded_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["model_label", "natural_key"], name="seededrecord_unique_key"
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.model_label} {self.natural_key}"
-
-
-class SearchEntry(models.Model):
-    """A code's full-text document, read by search and never written by Django.
-
-    The table and the triggers that keep it in sync are created by a migration from
-    `codes/search/schema.py`: an FTS5 table on SQLite, a tsvector table on PostgreSQL.
-    Its key column is named rowid because FTS5 keys its rows by rowid.
-    """
-
-    code = models.OneToOneField(
-        CodeProcedure,
-        primary_key=True,
-        on_delete=models.DO_NOTHING,
-        db_column="rowid",
-        related_name="search_entry",
-    )
-    document = SearchDocumentField()
-
-    class Meta:
-        managed = False
-        db_table = "codes_searchentry"
-
-    def __str__(self):
-        return f"Search document for {self.code_id}"
-
-
-class CatalogueVersion(models.Model):
-    """A number the database itself moves whenever anything search reads changes.
-
-    Triggers (`codes/search/schema.py`) move it on every insert, update or delete of codes,
-    their links and their vocabularies, however the change is made: the admin, an import,
-    `update()`, `bulk_create()` or raw SQL. The in-memory facet index
-    (`codes/search/facet_index.py`) rebuilds itself when the number has moved. A fresh row
-    starts from a random number, so an index of an earlier database is never taken for
-    the current one.
-    """
-
-    number = models.BigIntegerField()
-
-    class Meta:
-        db_table = "codes_catalogueversion"
-
-    def __str__(self):
-        return f"Catalogue version {self.number}"

@@ -1,0 +1,57 @@
+"""The models, by area: the catalogue (codes and their vocabularies), editorial bookkeeping
+and search bookkeeping. `from codes.models import CodeProcedure` works as before."""
+
+from codes.models.catalogue import (
+    CODE_FORMAT,
+    CODE_FORMAT_HELP,
+    CODE_FORMAT_RE,
+    ClinicalExample,
+    CodeModifier,
+    CodeProcedure,
+    CodeProcedureQuerySet,
+    CodeRelation,
+    CodeStatus,
+    EditorialState,
+    GlobalPeriod,
+    InpatientOnly,
+    Modifier,
+    Nerve,
+    PlaceOfService,
+    RelationType,
+    Section,
+    Source,
+    Specialty,
+    code_format_validator,
+    is_cpt_code,
+    sees_drafts,
+)
+from codes.models.editorial import SeededRecord
+from codes.models.search import CatalogueVersion, SearchEntry
+
+__all__ = [
+    "CODE_FORMAT",
+    "CODE_FORMAT_HELP",
+    "CODE_FORMAT_RE",
+    "CatalogueVersion",
+    "ClinicalExample",
+    "CodeModifier",
+    "CodeProcedure",
+    "CodeProcedureQuerySet",
+    "CodeRelation",
+    "CodeStatus",
+    "EditorialState",
+    "GlobalPeriod",
+    "InpatientOnly",
+    "Modifier",
+    "Nerve",
+    "PlaceOfService",
+    "RelationType",
+    "SearchEntry",
+    "SeededRecord",
+    "Section",
+    "Source",
+    "Specialty",
+    "code_format_validator",
+    "is_cpt_code",
+    "sees_drafts",
+]
