@@ -22,8 +22,8 @@ from dataclasses import replace
 from django.db import connection
 from django.db.models import Case, IntegerField, Value, When
 
-from codes.search.fulltext import FIELD_GROUPS, WordQuery
 from codes.models import SearchEntry
+from codes.search.fulltext import FIELD_GROUPS, WordQuery
 from codes.search.query import MAX_QUERY_LENGTH, ParsedQuery, QueryKind, parse_query
 
 __all__ = [

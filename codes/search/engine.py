@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db import connections
 
-from codes.search.fulltext import FIELD_GROUPS
 from codes.models import CodeProcedure
 from codes.search import code_lookup, entries_matching, word_query_for
 from codes.search.facet_index import current_index, id_array, numbers
+from codes.search.fulltext import FIELD_GROUPS
 from codes.search.query import QueryKind
 
 
