@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ORDER_VAR
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
@@ -28,7 +29,7 @@ from codes.models import (
     Source,
     Specialty,
 )
-from codes.search import search_codes
+from codes.search.matching import search_codes
 
 PUBLISH_PERMISSION = "codes.publish_codeprocedure"
 
@@ -309,11 +310,14 @@ class CodeProcedureAdmin(SimpleHistoryAdmin):
         )
 
     def get_search_results(self, request, queryset, search_term):
-        """Search like the site does: codes, prefixes, ranges and ranked words."""
+        """Search like the site does: codes, prefixes, ranges and words, ranked as the
+        search page ranks them, unless the editor sorted by a column."""
         if not search_term.strip():
             return queryset, False
-        matching = search_codes(queryset, search_term).matching
-        return queryset.filter(pk__in=matching.values("pk")), False
+        ranked = search_codes(queryset, search_term).queryset
+        if ORDER_VAR in request.GET:
+            ranked = ranked.order_by(*queryset.query.order_by)
+        return ranked, False
 
     def save_model(self, request, obj, form, change):
         user = request.user

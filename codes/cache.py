@@ -1,73 +1,48 @@
-"""Page caching for anonymous readers, invalidated by a content version.
+"""Page caching for anonymous readers, invalidated by two generations.
 
-Every save or delete of content bumps one number in the shared cache; every cached page's
-key contains that number. So an edit is visible to every worker at its next request, with
-no list of keys to hunt down. Changes that send no signal (`update()`, `bulk_create()`, raw
-SQL) move the catalogue version the database's triggers keep (`CatalogueVersion`); that is
-part of the key too, read at most once a second per process, so such a change shows within
-a second. Logged-in users (editors see drafts) are never served from the cache, and their
+Every save or delete of content bumps one number in the shared cache, the content
+generation; every cached page's key contains that number. So an edit is visible to every
+worker at its next request, with no list of keys to hunt down. Changes that send no signal
+(`update()`, `bulk_create()`, raw SQL) move the catalogue generation the database's
+triggers keep (`codes.search.generation`); that is part of the key too, read at most once a
+second per process, so such a change shows within a second. Logged-in users (editors see
+drafts) are never served from the cache, and their
 pages are marked private.
 """
 
 import hashlib
-import threading
 import time
 from functools import wraps
 
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.cache import patch_cache_control
 
-VERSION_KEY = "content-version"
+from codes.search.facets import SEARCH_PARAMETERS
+from codes.search.generation import recent_generation
+
+GENERATION_KEY = "content-generation"
 PAGE_TIMEOUT = 60 * 60 * 24
 
 
-def content_version():
-    """Return the current content version, starting one if the cache has none."""
-    version = cache.get(VERSION_KEY)
-    if version is None:
+def content_generation():
+    """Return the page key's generations: the content generation (started if the cache
+    has none) and the catalogue generation."""
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
         # A fresh cache (or an evicted key) starts from the clock, never from an old
-        # number, so no stale page can be served under a recycled version.
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-        version = cache.get(VERSION_KEY)
-    return f"{version}.{recent_catalogue_version()}"
+        # number, so no stale page can be served under a recycled generation.
+        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
+        generation = cache.get(GENERATION_KEY)
+    return f"{generation}.{recent_generation()}"
 
 
-# How long a process trusts the catalogue version it last read: a page costs no query,
-# and a change made without signals shows within this many seconds.
-CATALOGUE_VERSION_MAX_AGE = 1.0
-_catalogue_version = {"value": None, "read_at": float("-inf")}
-_catalogue_version_lock = threading.Lock()
-
-
-def recent_catalogue_version():
-    from codes.search.facet_index import catalogue_version
-
-    now = time.monotonic()
-    if now - _catalogue_version["read_at"] >= CATALOGUE_VERSION_MAX_AGE:
-        with _catalogue_version_lock:
-            if now - _catalogue_version["read_at"] >= CATALOGUE_VERSION_MAX_AGE:
-                try:
-                    _catalogue_version["value"] = catalogue_version()
-                except DatabaseError:
-                    # Cached pages still serve while the database is away; the version
-                    # is read again next time.
-                    return _catalogue_version["value"]
-                _catalogue_version["read_at"] = now
-    return _catalogue_version["value"]
-
-
-def forget_catalogue_version():
-    """Make the next page read the catalogue version again (tests)."""
-    _catalogue_version["read_at"] = float("-inf")
-
-
-def bump_content_version(**kwargs):
+def bump_content_generation(**kwargs):
     """Invalidate every cached page.
 
     Bumped at once, and again when the transaction commits: a worker that rendered the
-    old content in between cannot leave it cached under the version readers will use.
+    old content in between cannot leave it cached under the generation readers will use.
     """
     _bump()
     transaction.on_commit(_bump)
@@ -75,17 +50,16 @@ def bump_content_version(**kwargs):
 
 def _bump():
     try:
-        cache.incr(VERSION_KEY)
+        cache.incr(GENERATION_KEY)
     except ValueError:
-        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+        cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
 
 
-# Query parameters some page understands. A request with any other parameter is answered
+# Query parameters some page understands: the search page's (its text, sort, page and every
+# facet of the registry), compare's `codes`, the typeahead's `terms` and `maxList`, the
+# sitemaps' `p`, the code page's `modifier`. A request with any other parameter is answered
 # but not cached, so junk query strings cannot flood the cache.
-KNOWN_PARAMETERS = {
-    "q", "specialty", "nerve", "modifier", "place", "section", "status", "add_on",
-    "inpatient_only", "sort", "page", "codes", "terms", "maxList", "p",
-}  # fmt: skip
+KNOWN_PARAMETERS = SEARCH_PARAMETERS | {"codes", "terms", "maxList", "p", "modifier"}
 MAX_CACHED_QUERY = 500
 
 
@@ -96,11 +70,11 @@ def cacheable(request):
     )
 
 
-def page_key(request, version):
+def page_key(request, generation):
     # The host is part of the key: pages carry absolute links built from it.
     address = f"{request.get_host()}{request.get_full_path()}"
     digest = hashlib.sha256(address.encode()).hexdigest()
-    return f"page:{version}:{digest}"
+    return f"page:{generation}:{digest}"
 
 
 def cached_for_readers(view):
@@ -114,8 +88,8 @@ def cached_for_readers(view):
             return response
         if not cacheable(request):
             return view(request, *args, **kwargs)
-        version = content_version()
-        key = page_key(request, version)
+        generation = content_generation()
+        key = page_key(request, generation)
         etag = f'"{key.split(":")[1]}-{key[-16:]}"'
         if etag in request.headers.get("If-None-Match", ""):
             response = _not_modified(etag)
@@ -149,9 +123,9 @@ def bump_after_migrate(sender, **kwargs):
 
 def connect_signals(models):
     for model in models:
-        post_save.connect(bump_content_version, sender=model, weak=False)
-        post_delete.connect(bump_content_version, sender=model, weak=False)
+        post_save.connect(bump_content_generation, sender=model, weak=False)
+        post_delete.connect(bump_content_generation, sender=model, weak=False)
     for through in {
         field.remote_field.through for model in models for field in model._meta.many_to_many
     }:
-        m2m_changed.connect(bump_content_version, sender=through, weak=False)
+        m2m_changed.connect(bump_content_generation, sender=through, weak=False)

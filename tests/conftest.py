@@ -18,27 +18,27 @@ def empty_cache(monkeypatch):
     """Start every test with no cached pages and no in-memory facet index: a test's
     changes are rolled back, and an index of them must not outlive the test.
 
-    The page cache's once-a-second read of the catalogue version is held still, so query
-    counts do not depend on the clock; a test that needs it read calls
-    `forget_catalogue_version()`."""
+    The page cache's once-a-second read of the catalogue generation is held still, so
+    query counts do not depend on the clock; a test that needs it read calls
+    `forget_recent_generation()`."""
     from django.core.cache import cache
 
-    from codes import cache as page_cache
+    from codes.search import generation
     from codes.search.facet_index import forget_indexes
 
     cache.clear()
     forget_indexes()
-    monkeypatch.setattr(page_cache, "CATALOGUE_VERSION_MAX_AGE", float("inf"))
-    monkeypatch.setitem(page_cache._catalogue_version, "value", None)
-    monkeypatch.setitem(page_cache._catalogue_version, "read_at", time.monotonic())
+    monkeypatch.setattr(generation, "RECENT_GENERATION_MAX_AGE", float("inf"))
+    monkeypatch.setitem(generation._recent, "value", None)
+    monkeypatch.setitem(generation._recent, "read_at", time.monotonic())
     yield
     cache.clear()
     forget_indexes()
 
 
 @pytest.fixture(autouse=True)
-def catalogue_version_moves_per_statement(request):
-    """On PostgreSQL the catalogue version moves when a transaction commits, and a test's
+def catalogue_generation_moves_per_statement(request):
+    """On PostgreSQL the catalogue generation moves when a transaction commits, and a test's
     transaction never does: let it move at each statement instead, as each commit would."""
     marker = request.node.get_closest_marker("django_db")
     uses_db = marker is not None or "db" in request.fixturenames
@@ -49,11 +49,11 @@ def catalogue_version_moves_per_statement(request):
     request.getfixturevalue("db")
     from django.db import connection
 
-    from codes.search.schema import postgresql_version_triggers_immediate
+    from codes.search.schema import postgresql_generation_triggers_immediate
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(postgresql_version_triggers_immediate())
+            cursor.execute(postgresql_generation_triggers_immediate())
 
 
 @pytest.fixture

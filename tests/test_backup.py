@@ -69,7 +69,7 @@ def test_backup_restores_into_an_empty_database_with_identical_pages(tmp_path):
     )
     search = (
         "from codes.models import CodeProcedure as C\n"
-        "from codes.search import search_codes\n"
+        "from codes.search.matching import search_codes\n"
         "print([c.code for c in search_codes(C.objects.all(), 'tongue nerve').queryset])"
     )
     assert manage(restored, "shell", "-v0", "-c", search).stdout.strip() == "['64868']"

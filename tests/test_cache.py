@@ -93,10 +93,10 @@ def test_a_draft_replacement_is_not_named_to_the_public(client):
 def test_a_change_made_without_signals_shows_within_a_second(client):
     # update() sends no signal to bump the cache's version; the database's triggers move
     # the catalogue version, which the page cache reads at most once a second.
-    from codes.cache import forget_catalogue_version
     from codes.models import CodeProcedure
+    from codes.search.generation import forget_recent_generation
 
     assert "Facial nerve to hypoglossal" in client.get("/codes/64868/").content.decode()
     CodeProcedure.objects.filter(code="64868").update(title="Renamed without signals")
-    forget_catalogue_version()  # as a second passing would
+    forget_recent_generation()  # as a second passing would
     assert "Renamed without signals" in client.get("/codes/64868/").content.decode()

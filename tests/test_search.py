@@ -10,7 +10,9 @@ from django.core.cache import cache
 from django.db import connection
 
 from codes.models import CodeProcedure, Nerve, Specialty
-from codes.search import parse_query, search_codes, suggest_spelling
+from codes.search.matching import search_codes
+from codes.search.query import parse_query
+from codes.search.spelling import suggest_spelling
 from codes.search.query import MAX_QUERY_LENGTH, QueryKind
 
 pytestmark = pytest.mark.django_db
@@ -433,10 +435,10 @@ def test_facet_index_build_runs_a_fixed_number_of_queries(django_assert_num_quer
     from codes.search.facet_index import CatalogueIndex
 
     with django_assert_num_queries(INDEX_BUILD_QUERIES):
-        CatalogueIndex(version=1)
+        CatalogueIndex(generation=1)
     add_published_codes(80, "Extra nerve graft")
     with django_assert_num_queries(INDEX_BUILD_QUERIES):
-        CatalogueIndex(version=2)
+        CatalogueIndex(generation=2)
 
 
 # Autocomplete API ------------------------------------------------------------------------
@@ -479,7 +481,7 @@ def orm_results(params, user=None):
 
     from django.http import QueryDict
 
-    from codes.filters import CodeSearchFilter
+    from codes.search.facets import CodeSearchFilter
 
     codes = CodeProcedure.objects.published()
     filterset = CodeSearchFilter(QueryDict(urlencode(params, doseq=True)), queryset=codes)
@@ -545,7 +547,7 @@ def facet_count(response, facet_name, value):
 
 def test_catalogue_version_moves_with_every_kind_of_change():
     from codes.models import PlaceOfService
-    from codes.search.facet_index import catalogue_version
+    from codes.search.generation import read_generation as catalogue_version
 
     seen = [catalogue_version()]
 
@@ -599,19 +601,19 @@ def test_the_version_row_is_written_when_it_holds_no_writer_back():
     # On PostgreSQL, written at each change the version row would stay locked to the end of
     # every writing transaction, making concurrent writers queue or deadlock: it is written
     # at commit. SQLite has one writer at a time anyway, and writes it at each change.
-    from codes.search.facet_index import catalogue_version
-    from codes.search.schema import postgresql_version_triggers_immediate
+    from codes.search.generation import read_generation as catalogue_version
+    from codes.search.schema import postgresql_generation_triggers_immediate
 
     before = catalogue_version()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(postgresql_version_triggers_immediate().replace("IMMEDIATE", "DEFERRED"))
+            cursor.execute(postgresql_generation_triggers_immediate().replace("IMMEDIATE", "DEFERRED"))
     CodeProcedure.objects.filter(code="64868").update(title="Changed")
     CodeProcedure.objects.filter(code="64866").update(title="Changed too")
     if connection.vendor == "postgresql":
         assert catalogue_version() == before  # not yet: the transaction has not committed
         with connection.cursor() as cursor:
-            cursor.execute(postgresql_version_triggers_immediate())  # what commit runs
+            cursor.execute(postgresql_generation_triggers_immediate())  # what commit runs
     assert catalogue_version() != before
 
 

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 CHECK = """
 from codes.models import CodeProcedure
-from codes.search import search_codes
+from codes.search.matching import search_codes
 CodeProcedure.objects.filter(code="64831").update(title="Wombat repair")
 found = [c.code for c in search_codes(CodeProcedure.objects.all(), "wombat").queryset]
 print(found)

@@ -26,13 +26,13 @@ from codes.models.catalogue import (
     sees_drafts,
 )
 from codes.models.editorial import SeededRecord
-from codes.models.search import CatalogueVersion, SearchEntry
+from codes.models.search import CatalogueGeneration, SearchEntry
 
 __all__ = [
     "CODE_FORMAT",
     "CODE_FORMAT_HELP",
     "CODE_FORMAT_RE",
-    "CatalogueVersion",
+    "CatalogueGeneration",
     "ClinicalExample",
     "CodeModifier",
     "CodeProcedure",

@@ -324,6 +324,19 @@ class CodeProcedureQuerySet(models.QuerySet):
             "section__range_end",
         )
 
+    def nearest_to(self, code, count=3):
+        """The codes just below and just above `code` (which need not exist), for a page
+        that did not find it: up to `count` on each side, in code order."""
+        below = self.for_list().filter(code__lt=code).order_by("-code")[:count]
+        above = self.for_list().filter(code__gt=code).order_by("code")[:count]
+        return [*reversed(below), *above]
+
+    def in_order_of(self, ids):
+        """The codes with these ids, loaded for a result list, in the order given."""
+        ids = [int(code_id) for code_id in ids]
+        by_id = self.filter(pk__in=ids).for_list().in_bulk()
+        return [by_id[code_id] for code_id in ids if code_id in by_id]
+
     def for_detail_page(self):
         """Load everything the code page shows, in a fixed number of queries."""
         return self.select_related(

@@ -68,15 +68,16 @@ class SearchEntry(models.Model):
         return f"Search document for {self.code_id}"
 
 
-class CatalogueVersion(models.Model):
-    """A number the database itself moves whenever anything search reads changes.
+class CatalogueGeneration(models.Model):
+    """The catalogue generation: a number the database itself moves whenever anything
+    search reads changes.
 
     Triggers (`codes/search/schema.py`) move it on every insert, update or delete of codes,
     their links and their vocabularies, however the change is made: the admin, an import,
     `update()`, `bulk_create()` or raw SQL. The in-memory facet index
     (`codes/search/facet_index.py`) rebuilds itself when the number has moved. A fresh row
     starts from a random number, so an index of an earlier database is never taken for
-    the current one.
+    the current one. (The table keeps its first name, codes_catalogueversion.)
     """
 
     number = models.BigIntegerField()
@@ -85,4 +86,4 @@ class CatalogueVersion(models.Model):
         db_table = "codes_catalogueversion"
 
     def __str__(self):
-        return f"Catalogue version {self.number}"
+        return f"Catalogue generation {self.number}"

@@ -7,9 +7,9 @@ which numpy reads in one step. Everything per match after that (visibility, face
 filters, facet counts, relevance, order) is array arithmetic over the in-memory
 `CatalogueIndex`, so no query's cost grows with a second or third pass over the matches.
 
-The ranking is the one `codes.search.search_codes` gives the ORM (the tests hold the two
-to the same order): the weights of the field groups that alone hold the whole query,
-then code order.
+The ranking is the one `matching.search_codes` gives the admin's ORM queryset (the tests
+hold the two to the same order): the weights of the field groups that alone hold the whole
+query, then code order.
 """
 
 from dataclasses import dataclass, field
@@ -18,46 +18,38 @@ import numpy as np
 from django.db import connections
 
 from codes.models import CodeProcedure
-from codes.search import code_lookup, entries_matching, word_query_for
 from codes.search.facet_index import current_index, id_array, numbers
 from codes.search.fulltext import FIELD_GROUPS
-from codes.search.query import QueryKind
-
-
-class SortOrder:
-    RELEVANCE = "relevance"
-    CODE = "code"
-    CHOICES = [(RELEVANCE, "Best match"), (CODE, "Code")]
+from codes.search.matching import code_lookup, entries_matching, word_query_for
+from codes.search.query import QueryKind, SortOrder
 
 
 @dataclass
 class Found:
     """What a search found, after facets, in the order to show it."""
 
-    ids: np.ndarray  # code ids, in display order
+    code_ids: np.ndarray  # in display order
     counts: dict = field(default_factory=dict)  # facet name -> count per value position
     index: object = None  # the CatalogueIndex the counts refer to
     word_query: object = None
     relaxed: bool = False
 
     def __len__(self):
-        return len(self.ids)
+        return len(self.code_ids)
 
 
 def ids_within(word_query, group, using):
-    """The ids of the codes whose `group` part alone holds the whole query, from the
-    part's own table (schema.py): the same answer as matching within the group on the
-    whole document, reading only this part's postings (and rows)."""
+    """The ids of the codes whose `group` part alone holds the whole query, read from the
+    part's own table as one string."""
     connection = connections[using]
-    table = group.part_table
-    if connection.vendor == "postgresql":
-        query_sql, params = word_query.postgresql()
-        sql = f"SELECT string_agg(rowid::text, ',') FROM {table} WHERE doc @@ {query_sql}"
-    else:
-        sql = f"SELECT group_concat(rowid) FROM {table} WHERE {table} MATCH %s"
-        params = [word_query.fts5()]
+    sql, params = group.ids_sql(word_query, connection.vendor)
+    joined = (
+        "string_agg(rowid::text, ',')"
+        if connection.vendor == "postgresql"
+        else ("group_concat(rowid)")
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(f"SELECT {joined} FROM ({sql}) AS matched", params)
         (text,) = cursor.fetchone()
     return numbers(text)
 

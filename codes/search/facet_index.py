@@ -20,88 +20,14 @@ from django.db import connections
 from django.db.models import Case, F, Value, When
 from django.db.models.functions import Coalesce
 
-from codes.models import (
-    CatalogueVersion,
-    CodeModifier,
-    CodeProcedure,
-    CodeStatus,
-    EditorialState,
-    InpatientOnly,
-    Modifier,
-    Nerve,
-    PlaceOfService,
-    Section,
-    Specialty,
-)
-
-
-@dataclass(frozen=True)
-class LinkSource:
-    """A facet whose values a code links to, many per code."""
-
-    links: type  # the link table's model
-    code_column: str
-    target_column: str
-    vocabulary: type
-    param_field: str  # the value as it appears in the query string
-    label_field: str
-
-
-@dataclass(frozen=True)
-class ColumnSource:
-    """A facet that is a column of the code itself, one value per code."""
-
-    column: str
-    choices: tuple = ()  # (stored value, query-string value, label); empty: a vocabulary
-    vocabulary: type | None = None
-    param_field: str = ""
-    label_field: str = ""
-
-    def stored_position(self):
-        """An SQL expression for the column as a whole number: the position of its value
-        among the choices, or the vocabulary row's id; -1 for none."""
-        if self.vocabulary:
-            return Coalesce(F(self.column), Value(-1))
-        return Case(
-            *(
-                When(**{self.column: stored}, then=Value(position))
-                for position, (stored, _, _) in enumerate(self.choices)
-            ),
-            default=Value(-1),
-        )
-
-
-FACET_SOURCES = {
-    "specialty": LinkSource(
-        CodeProcedure.specialties.through, "codeprocedure_id", "specialty_id",
-        Specialty, "slug", "name",
-    ),
-    "nerve": LinkSource(
-        CodeProcedure.nerves.through, "codeprocedure_id", "nerve_id", Nerve, "slug", "name"
-    ),
-    "modifier": LinkSource(CodeModifier, "code_id", "modifier_id", Modifier, "code", "name"),
-    "place": LinkSource(
-        CodeProcedure.places_of_service.through, "codeprocedure_id", "placeofservice_id",
-        PlaceOfService, "code", "name",
-    ),
-    "section": ColumnSource("section_id", vocabulary=Section, param_field="slug",
-                            label_field="name"),
-    "status": ColumnSource(
-        "status", choices=tuple((value, value, label) for value, label in CodeStatus.choices)
-    ),
-    "add_on": ColumnSource(
-        "is_add_on", choices=((True, "yes", "Add-on codes"), (False, "no", "Primary codes"))
-    ),
-    "inpatient_only": ColumnSource(
-        "inpatient_only",
-        choices=tuple((value, value, label) for value, label in InpatientOnly.choices),
-    ),
-}  # fmt: skip
+from codes.models import CodeProcedure, EditorialState
+from codes.search.facets import FACETS, ColumnChoices, ColumnVocabulary
+from codes.search.generation import current_generation
 
 
 @dataclass(frozen=True)
 class FacetValues:
-    """One facet's possible values, by position; arrays hold positions, -1 for none."""
+    """One facet's possible values, by position; arrays hold positions."""
 
     params: tuple
     labels: tuple
@@ -111,91 +37,97 @@ class FacetValues:
         return [position for position, param in enumerate(self.params) if param in wanted]
 
 
-class Facet:
-    """One facet's values and which codes have each: `positions` holds a value position per
-    code (column facets) or per link row (link facets, with `code_ids` beside it)."""
+class IndexedFacet:
+    """Which codes have each value of one facet: one (code id, value position) pair per
+    link (many per code for a linked vocabulary, one per code for a column)."""
 
-    def __init__(self, values, size):
+    def __init__(self, values, size, code_ids, positions):
         self.values = values
         self.size = size
+        self.code_ids = code_ids
+        self.positions = positions
         self._masks = {}  # value position -> codes having it, kept once computed
+
+    def counts(self, scope):
+        """How many codes in `scope` (a boolean array) have each value."""
+        return np.bincount(self.positions[scope[self.code_ids]], minlength=len(self.values.params))
 
     def having(self, params):
         """A boolean array of the codes having any of the given values."""
         mask = np.zeros(self.size, dtype=bool)
         for position in self.values.positions(params):
             if position not in self._masks:
-                self._masks[position] = self.codes_having(position)
+                having = np.zeros(self.size, dtype=bool)
+                having[self.code_ids[self.positions == position]] = True
+                self._masks[position] = having
             mask |= self._masks[position]
         return mask
 
-
-class LinkFacet(Facet):
-    def __init__(self, values, size, code_ids, positions):
-        super().__init__(values, size)
-        self.code_ids = code_ids  # one entry per link row
-        self.positions = positions  # the linked value of each row
-
-    def counts(self, scope):
-        return np.bincount(self.positions[scope[self.code_ids]], minlength=len(self.values.params))
-
-    def codes_having(self, position):
-        mask = np.zeros(self.size, dtype=bool)
-        mask[self.code_ids[self.positions == position]] = True
-        return mask
+    @property
+    def nbytes(self):
+        arrays = [self.code_ids, self.positions, *self._masks.values()]
+        return sum(array.nbytes for array in arrays)
 
 
-class ColumnFacet(Facet):
-    def __init__(self, values, size, positions):
-        super().__init__(values, size)
-        self.positions = positions  # one entry per code id
+def column_position(source):
+    """An SQL expression for a code's own column as a whole number: the vocabulary row's
+    id, or the position of its value among the choices; -1 for none."""
+    if isinstance(source, ColumnVocabulary):
+        return Coalesce(F(source.link().target_column), Value(-1))
+    return Case(
+        *(
+            When(**{source.column: stored}, then=Value(position))
+            for position, (stored, _, _) in enumerate(source.choices)
+        ),
+        default=Value(-1),
+    )
 
-    def counts(self, scope):
-        chosen = self.positions[scope]
-        return np.bincount(chosen[chosen >= 0], minlength=len(self.values.params))
 
-    def codes_having(self, position):
-        return self.positions == position
+def is_column(source):
+    return isinstance(source, ColumnVocabulary | ColumnChoices)
 
 
 class CatalogueIndex:
     """Arrays indexed by code id: which codes exist, which are published, the ids in code
     order, and each facet's values. As long as the largest code id (the database numbers
-    codes from 1); about 10 MB at 100,000 codes."""
+    codes from 1); about 10 MB at 100,000 codes.
 
-    def __init__(self, version, using="default"):
-        self.version = version
+    Built in a fixed number of queries: the codes with every column facet (1), then each
+    linked facet's links (1 each) and each facet's vocabulary that is a table (1 each).
+    """
+
+    def __init__(self, generation, using="default"):
+        self.generation = generation
         columns = {"code_id": F("pk"), "is_published": is_published()}
-        for name, source in FACET_SOURCES.items():
-            if isinstance(source, ColumnSource):
-                columns[name] = source.stored_position()
+        for facet in FACETS:
+            if is_column(facet.source):
+                columns[facet.param] = column_position(facet.source)
         codes = fetch_arrays(CodeProcedure.objects.using(using), order_by="code", **columns)
-        ids = codes["code_id"]
-        self.size = int(ids.max()) + 1 if len(ids) else 1
-        self.by_code = ids  # code ids in code order
-        self.exists = self.mask_of(ids)
-        self.published = self.mask_of(ids[codes["is_published"] == 1])
+        code_ids = codes["code_id"]
+        self.size = int(code_ids.max()) + 1 if len(code_ids) else 1
+        self.by_code = code_ids  # code ids in code order
+        self.exists = self.mask_of(code_ids)
+        self.published = self.mask_of(code_ids[codes["is_published"] == 1])
         self.facets = {}
-        for name, source in FACET_SOURCES.items():
-            values, position_of = vocabulary(source, using)
-            if isinstance(source, LinkSource):
-                links = fetch_arrays(
-                    source.links.objects.using(using),
-                    code_id=F(source.code_column),
-                    target_id=F(source.target_column),
-                )
-                positions = positions_of(links["target_id"], position_of)
-                kept = (positions >= 0) & (links["code_id"] < self.size)
-                self.facets[name] = LinkFacet(
-                    values, self.size, links["code_id"][kept], positions[kept]
-                )
+        for facet in FACETS:
+            values, position_of = vocabulary(facet.source, using)
+            if isinstance(facet.source, ColumnChoices):
+                pair_ids, positions = code_ids, codes[facet.param]
             else:
-                stored = codes[name]
-                if source.vocabulary:  # the column holds a vocabulary row's id
-                    stored = positions_of(stored, position_of)
-                positions = np.full(self.size, -1, dtype=np.int32)
-                positions[ids] = stored
-                self.facets[name] = ColumnFacet(values, self.size, positions)
+                if is_column(facet.source):
+                    pair_ids, stored = code_ids, codes[facet.param]
+                else:
+                    pairs = fetch_arrays(
+                        facet.source.pairs(using),
+                        code_id=F("pair_code_id"),
+                        stored=F("pair_stored"),
+                    )
+                    pair_ids, stored = pairs["code_id"], pairs["stored"]
+                positions = positions_of(stored, position_of)
+            kept = (positions >= 0) & (pair_ids < self.size)
+            self.facets[facet.param] = IndexedFacet(
+                values, self.size, pair_ids[kept], positions[kept].astype(np.int32)
+            )
 
     def visible(self, sees_drafts):
         return self.exists if sees_drafts else self.published
@@ -205,10 +137,9 @@ class CatalogueIndex:
         """The arrays' size, with the per-value masks kept so far (at most one per value of
         every facet)."""
         arrays = [self.exists, self.published, self.by_code]
-        for facet in self.facets.values():
-            arrays += [facet.positions, getattr(facet, "code_ids", facet.positions[:0])]
-            arrays += list(facet._masks.values())
-        return sum(array.nbytes for array in arrays)
+        return sum(array.nbytes for array in arrays) + sum(
+            facet.nbytes for facet in self.facets.values()
+        )
 
     def mask_of(self, ids):
         """A boolean array with the given code ids set (ids unknown to the index dropped)."""
@@ -237,12 +168,7 @@ def positions_of(stored_ids, position_of):
 
 def vocabulary(source, using):
     """Return (FacetValues, {stored value: position})."""
-    if isinstance(source, ColumnSource) and source.choices:
-        rows = source.choices
-    else:
-        manager = source.vocabulary.objects.using(using)
-        rows = manager.values_list("pk", source.param_field, source.label_field)
-    rows = [(stored, str(param), label) for stored, param, label in rows]
+    rows = [(stored, str(param), label) for stored, param, label in source.vocabulary(using)]
     values = FacetValues(
         params=tuple(param for _, param, _ in rows), labels=tuple(label for _, _, label in rows)
     )
@@ -295,44 +221,25 @@ _snapshots = {}
 _build_lock = threading.Lock()
 
 
-def catalogue_version(using="default"):
-    """Read the catalogue version (None before anything has been counted)."""
-    row = CatalogueVersion.objects.using(using).filter(pk=1).values_list("number").first()
-    return row[0] if row else None
-
-
-def start_catalogue_version(using="default"):
-    """Create the version row when something emptied its table (a flush), so the index
-    can be kept again; the same statement the triggers run."""
-    from codes.search.schema import BUMP_VERSION
-
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute(BUMP_VERSION[connection.vendor])
-    return catalogue_version(using)
-
-
 def current_index(using="default"):
     """Return an index of the database as it is now, building one if it has changed."""
-    version = catalogue_version(using)
+    generation = current_generation(using)
     snapshot = _snapshots.get(using)
-    if snapshot is not None and snapshot.version == version is not None:
+    if snapshot is not None and snapshot.generation == generation is not None:
         return snapshot
     with _build_lock:
         # Read again: another thread may have built a newer index while this one waited.
-        version = catalogue_version(using)
-        if version is None:
-            version = start_catalogue_version(using)
+        generation = current_generation(using, start=True)
         snapshot = _snapshots.get(using)
-        if snapshot is None or snapshot.version != version:
-            # Labelled with the version read before the build: if a change lands during
-            # the build, the next request sees a newer version and builds again.
-            snapshot = CatalogueIndex(version, using)
+        if snapshot is None or snapshot.generation != generation:
+            # Labelled with the generation read before the build: if a change lands
+            # during the build, the next request sees a newer one and builds again.
+            snapshot = CatalogueIndex(generation, using)
             _snapshots[using] = snapshot
         return snapshot
 
 
 def forget_indexes():
     """Drop every snapshot (tests do, as each test's rolled-back changes would otherwise
-    leave a snapshot whose version number a later test can reach again)."""
+    leave a snapshot whose generation a later test can reach again)."""
     _snapshots.clear()

@@ -7,7 +7,7 @@ the tokens itself. The `matches` lookup of `SearchEntry.document` (codes/models/
 compiles a WordQuery the same way, so an ORM query runs on both databases.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,15 @@ class FieldGroup:
         document's row, to check the weight)."""
         return f"codes_searchpart_{self.name}"
 
+    def ids_sql(self, word_query, vendor):
+        """(SQL, params) of a SELECT of the ids of the codes whose part alone holds the
+        whole query, from the part's own table."""
+        table = self.part_table
+        if vendor == "postgresql":
+            query_sql, params = word_query.postgresql()
+            return f"SELECT rowid FROM {table} WHERE doc @@ {query_sql}", params
+        return f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [word_query.fts5()]
+
 
 # Most telling first: a match in the code or title outweighs every lesser part together.
 FIELD_GROUPS = (
@@ -41,13 +50,13 @@ FIELD_GROUPS = (
 @dataclass(frozen=True)
 class WordQuery:
     """Words and phrases to find. `any_word` relaxes AND to OR; `prefix` completes the
-    last word (for autocomplete); `within` keeps the match inside one FieldGroup."""
+    last word (for autocomplete). Matched within one FieldGroup through the group's own
+    table (`FieldGroup.ids_sql`)."""
 
     words: tuple = ()
     phrases: tuple = ()
     any_word: bool = False
     prefix: bool = False
-    within: FieldGroup | None = None
 
     def __bool__(self):
         return bool(self.words or self.phrases)
@@ -55,9 +64,6 @@ class WordQuery:
     @property
     def has_several_terms(self):
         return len(self.words) + len(self.phrases) > 1
-
-    def inside(self, group):
-        return replace(self, within=group)
 
     def fts5(self):
         """Return an FTS5 MATCH expression: every token quoted, so none is syntax."""
@@ -69,19 +75,14 @@ class WordQuery:
         parts += [quoted(word) for word in self.words]
         if self.prefix and self.words:
             parts[-1] += "*"
-        expression = (" OR " if self.any_word else " ").join(parts)
-        if self.within:
-            return f"{{{' '.join(self.within.columns)}}} : ({expression})"
-        return expression
+        return (" OR " if self.any_word else " ").join(parts)
 
     def tsquery(self):
         """Return to_tsquery text. Tokens are \\w+ only (query.py), so quoting them
-        makes each a plain lexeme; the weight label keeps a match `within` one group."""
-        label = self.within.label if self.within else ""
+        makes each a plain lexeme."""
 
         def lexeme(token, completes=False):
-            marks = ("*" if completes else "") + label
-            return f"'{token}'" + (f":{marks}" if marks else "")
+            return f"'{token}'" + (":*" if completes else "")
 
         parts = [" <-> ".join(lexeme(token) for token in phrase.split()) for phrase in self.phrases]
         parts += [lexeme(word) for word in self.words]

@@ -1,7 +1,8 @@
 """Turn what a coder typed into a structured query.
 
-Coders type a code (" 64868 "), part of one ("6486"), a range ("64864-64868",
-"64864 to 64868"), a list ("64866, 64868"), or words from a note ("tongue nerve").
+Coders type a code (" 64868 ", "CPT 64868", or with the modifier they mean to append:
+"64868-50", "64868 RT"), part of one ("6486"), a range ("64864-64868", "64864 to 64868"),
+a list ("64866, 64868"), or words from a note ("tongue nerve").
 User text never reaches a full-text engine raw: words are reduced to plain tokens here,
 and each backend quotes them its own way.
 """
@@ -10,12 +11,18 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.db import models
+
 MAX_QUERY_LENGTH = 200
 MAX_WORDS = 12
 MAX_LISTED_CODES = 20
 
 CODE = r"[0-9]{4}[0-9FTU]"
 CODE_RE = re.compile(rf"^{CODE}$")
+# "CPT 64868", "cpt64868", "CPT: 64868": the word a coder puts before a code.
+CPT_WORD_RE = re.compile(r"^CPT[\s:#-]*(?=[0-9])")
+# "64868-50", "64868 RT": a code with the modifier the coder means to append.
+CODE_WITH_MODIFIER_RE = re.compile(rf"^({CODE})\s*(?:-\s*|\s+)([0-9A-Z]{{2}})$")
 PREFIX_RE = re.compile(r"^[0-9]{1,4}$")
 RANGE_RE = re.compile(rf"^({CODE})\s*(?:-|–|—|\.\.|TO|THROUGH|THRU)\s*({CODE})$")
 LIST_RE = re.compile(rf"^{CODE}(?:\s*[,;\s]\s*{CODE})+$")
@@ -44,13 +51,21 @@ STOP_WORDS = frozenset(
 )  # fmt: skip
 
 
-class QueryKind:
-    EMPTY = "empty"
-    CODE = "code"
-    PREFIX = "prefix"
-    RANGE = "range"
-    LIST = "list"
-    WORDS = "words"
+class QueryKind(models.TextChoices):
+    """What a coder typed. Templates compare with the enum (passed in the context), never
+    with raw strings."""
+
+    EMPTY = "empty", "Nothing"
+    CODE = "code", "A code"
+    PREFIX = "prefix", "Part of a code"
+    RANGE = "range", "A range of codes"
+    LIST = "list", "A list of codes"
+    WORDS = "words", "Words"
+
+
+class SortOrder(models.TextChoices):
+    RELEVANCE = "relevance", "Best match"
+    CODE = "code", "Code"
 
 
 @dataclass(frozen=True)
@@ -60,6 +75,7 @@ class ParsedQuery:
     codes: tuple = ()
     words: tuple = ()
     phrases: tuple = ()
+    modifier: str = ""  # typed after a code ("64868-50"): not part of the look-up
     truncated: bool = False
     notes: tuple = field(default=())
 
@@ -92,13 +108,16 @@ def parse_query(raw):
             f"Your search was longer than {MAX_QUERY_LENGTH} characters; "
             "only the first part was used."
         )
-    upper = text.upper()
+    upper = CPT_WORD_RE.sub("", text.upper())
     common = {"text": text, "truncated": truncated, "notes": tuple(notes)}
 
     if not text:
         return ParsedQuery(kind=QueryKind.EMPTY, **common)
     if CODE_RE.match(upper):
         return ParsedQuery(kind=QueryKind.CODE, codes=(upper,), **common)
+    if match := CODE_WITH_MODIFIER_RE.match(upper):
+        code, modifier = match.groups()
+        return ParsedQuery(kind=QueryKind.CODE, codes=(code,), modifier=modifier, **common)
     if PREFIX_RE.match(upper):
         return ParsedQuery(kind=QueryKind.PREFIX, codes=(upper,), **common)
     if match := RANGE_RE.match(upper):

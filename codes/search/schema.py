@@ -16,126 +16,212 @@ an unstemmed FTS5 table of the words a user may type, whose vocabulary feeds "Di
 PostgreSQL: a table holding a weighted tsvector (GIN index), the same words under a trigram
 index (pg_trgm) for suggestions, and the body text for highlighted snippets.
 
-The storage is created by a migration. The triggers are installed after every `migrate`
-that applied something (see `restore_triggers`), because SQLite rebuilds a table to alter
-it, and a trigger naming that table would break the rebuild.
+What each part holds is declared once, in `DOCUMENT`; the document's SQL, the tables it
+reads and the triggers on each of them are derived from it, and so are the tables whose
+changes move the catalogue generation (those and every table a facet reads).
+
+The storage (tables, indexes) is created by migrations, each holding its SQL as it stood
+when it was written (0003, 0009); a change to the storage is a new migration. The triggers
+and the refresh function are not history but derived from the declaration: every trigger
+this module owns is dropped before migrations run and installed anew after every `migrate`
+that applied something, and the index is rebuilt (see `restore_triggers`). They must be
+off while migrations run, because SQLite rebuilds a table to alter it, and a trigger naming
+that table would break the rebuild.
 """
+
+from dataclasses import dataclass
 
 from django.db import connections, transaction
 
+from codes.models import CodeProcedure
+from codes.search.facets import FACETS
 from codes.search.fulltext import FIELD_GROUPS
+from codes.search.links import resolve
 
-# Each table whose rows feed a code's document, with the SQL that yields the ids of the
-# codes a changed row affects ({row} is NEW or OLD), and the events that matter.
-SOURCE_TABLES = [
-    ("codes_codeprocedure", "{row}.id", ("INSERT", "UPDATE", "DELETE")),
-    ("codes_codeprocedure_nerves", "{row}.codeprocedure_id", ("INSERT", "DELETE")),
-    ("codes_codeprocedure_specialties", "{row}.codeprocedure_id", ("INSERT", "DELETE")),
-    ("codes_codemodifier", "{row}.code_id", ("INSERT", "UPDATE", "DELETE")),
-    (
-        "codes_nerve",
-        "SELECT codeprocedure_id FROM codes_codeprocedure_nerves WHERE nerve_id = {row}.id",
-        ("UPDATE",),
-    ),
-    (
-        "codes_specialty",
-        "SELECT codeprocedure_id FROM codes_codeprocedure_specialties "
-        "WHERE specialty_id = {row}.id",
-        ("UPDATE",),
-    ),
-    (
-        "codes_modifier",
-        "SELECT code_id FROM codes_codemodifier WHERE modifier_id = {row}.id",
-        ("UPDATE",),
-    ),
-    (
-        "codes_section",
-        "SELECT id FROM codes_codeprocedure WHERE section_id = {row}.id",
-        ("UPDATE",),
-    ),
-]
+# The document ------------------------------------------------------------------------------
 
 
-# Every table whose rows search or its facets read. Any change to one moves the catalogue
-# version (models.CatalogueVersion), which tells the in-memory facet index to rebuild.
-VERSIONED_TABLES = [
-    "codes_codeprocedure",
-    "codes_codeprocedure_nerves",
-    "codes_codeprocedure_specialties",
-    "codes_codeprocedure_places_of_service",
-    "codes_codemodifier",
-    "codes_nerve",
-    "codes_specialty",
-    "codes_modifier",
-    "codes_placeofservice",
-    "codes_section",
-]
-VERSION_EVENTS = ("INSERT", "UPDATE", "DELETE")
+@dataclass(frozen=True)
+class OwnText:
+    """Columns of the code's own row."""
+
+    columns: tuple
+
+
+@dataclass(frozen=True)
+class LinkedText:
+    """Columns of the vocabulary rows a code reaches by `path` (an ORM path: `nerves`,
+    `code_modifiers__modifier`, or a foreign key such as `section`)."""
+
+    path: str
+    columns: tuple
+
+
+# What each column of a code's document holds (the columns of `fulltext.FIELD_GROUPS`).
+# The document's SQL, the tables it reads and the triggers that keep it in step are all
+# derived from this.
+DOCUMENT = {
+    "code": (OwnText(("code",)),),
+    "title": (OwnText(("title",)),),
+    # Nerve names and aliases, and the code's own lay words.
+    "terms": (LinkedText("nerves", ("name", "aliases")), OwnText(("search_terms",))),
+    # Specialty, modifier and section names.
+    "tags": (
+        LinkedText("specialties", ("name",)),
+        LinkedText("code_modifiers__modifier", ("name",)),
+        LinkedText("section", ("name",)),
+    ),
+    # The long text fields.
+    "body": (
+        OwnText(
+            (
+                "summary",
+                "plain_language",
+                "procedure_description",
+                "medical_necessity",
+                "documentation",
+                "coding_notes",
+            )
+        ),
+    ),
+}
+DOCUMENT_COLUMNS = tuple(DOCUMENT)
+CODE_TABLE = CodeProcedure._meta.db_table
+
+
+def concatenated(alias, columns):
+    """SQL joining the columns with spaces: `d.code || ' ' || d.title`."""
+    return " || ' ' || ".join(f"{alias}.{column}" for column in columns)
+
+
+def text_sql(source, vendor):
+    """SQL for one source's text, for the code aliased `c` ('' when it has none)."""
+    if isinstance(source, OwnText):
+        return concatenated("c", source.columns)
+    link = resolve(source.path)
+    text = concatenated("v", source.columns)
+    if link.is_own_column:
+        return (
+            f"COALESCE((SELECT {text} FROM {link.vocabulary_table} v "
+            f"WHERE v.id = c.{link.target_column}), '')"
+        )
+    joined = f"string_agg({text}, ' ')" if vendor == "postgresql" else f"group_concat({text}, ' ')"
+    return (
+        f"COALESCE((SELECT {joined} FROM {link.table} l "
+        f"JOIN {link.vocabulary_table} v ON v.id = l.{link.target_column} "
+        f"WHERE l.{link.code_column} = c.id), '')"
+    )
+
+
+def document_select_sql(vendor):
+    """Return a SELECT of (id, code, title, terms, tags, body) over codes aliased `c`."""
+    columns = [
+        " || ' ' || ".join(text_sql(source, vendor) for source in sources)
+        for sources in DOCUMENT.values()
+    ]
+    return f"SELECT c.id, {', '.join(columns)} FROM {CODE_TABLE} c"
+
+
+@dataclass(frozen=True)
+class Watched:
+    """A table whose rows feed documents: the SQL that yields the ids of the codes a
+    changed row affects ({row} is NEW or OLD), and the events that matter."""
+
+    table: str
+    affected_ids: str
+    events: tuple
+
+
+def watched_tables():
+    """Every table the document reads, with how a change to it reaches the codes."""
+    watched = {CODE_TABLE: Watched(CODE_TABLE, "{row}.id", ("INSERT", "UPDATE", "DELETE"))}
+    for sources in DOCUMENT.values():
+        for source in sources:
+            if isinstance(source, OwnText):
+                continue
+            link = resolve(source.path)
+            if link.is_own_column:
+                vocabulary_change = (
+                    f"SELECT id FROM {CODE_TABLE} WHERE {link.target_column} = {{row}}.id"
+                )
+            else:
+                watched[link.table] = Watched(
+                    link.table, f"{{row}}.{link.code_column}", ("INSERT", "UPDATE", "DELETE")
+                )
+                vocabulary_change = (
+                    f"SELECT {link.code_column} FROM {link.table} "
+                    f"WHERE {link.target_column} = {{row}}.id"
+                )
+            # A vocabulary row's insert links nothing yet, and its delete first deletes
+            # its links (Django cascades, and the link's triggers run).
+            watched[link.vocabulary_table] = Watched(
+                link.vocabulary_table, vocabulary_change, ("UPDATE",)
+            )
+    return list(watched.values())
+
+
+def generation_tables():
+    """Every table search or its facets read: any change to one moves the catalogue
+    generation (models.CatalogueGeneration), which tells the facet index to rebuild."""
+    tables = {watched.table for watched in watched_tables()}
+    for facet in FACETS:
+        if hasattr(facet.source, "link"):
+            link = facet.source.link()
+            tables |= {link.table, link.vocabulary_table}
+    return sorted(tables)
+
+
+SOURCE_TABLES = watched_tables()
+GENERATION_TABLES = generation_tables()
+GENERATION_EVENTS = ("INSERT", "UPDATE", "DELETE")
 # An upsert, so the row comes back after a flush empties its table. The number moves by a
 # random step, not by one: a change that is rolled back must not leave a number that the
 # next committed change would reach again (an index of the rolled-back data would pass for
 # current). A new row starts from a random number for the same reason.
-SQLITE_BUMP_VERSION = (
+SQLITE_BUMP_GENERATION = (
     "INSERT INTO codes_catalogueversion (id, number) "
     "VALUES (1, abs(random() % 1000000000000000)) "
     "ON CONFLICT (id) DO UPDATE SET number = number + 1 + abs(random() % 1000000)"
 )
-POSTGRESQL_BUMP_VERSION = (
+POSTGRESQL_BUMP_GENERATION = (
     "INSERT INTO codes_catalogueversion (id, number) "
     "VALUES (1, floor(random() * 1e15)::bigint) "
     "ON CONFLICT (id) DO UPDATE "
     "SET number = codes_catalogueversion.number + 1 + floor(random() * 1e6)::bigint"
 )
 
+# Every trigger and function this module installs starts with one of these; whatever a
+# database holds under them is dropped before migrations and installed anew after, so a
+# table the declaration no longer reads keeps no trigger.
+SEARCH_TRIGGER_PREFIX = "codes_search_"
+GENERATION_TRIGGER_PREFIX = "codes_generation_"
+OWNED_PREFIXES = (SEARCH_TRIGGER_PREFIX, GENERATION_TRIGGER_PREFIX, "codes_version_")
 
-def version_trigger(table):
-    return f"codes_version_{table}"
+
+def generation_trigger(table):
+    return f"{GENERATION_TRIGGER_PREFIX}{table}"
 
 
-def postgresql_version_triggers_immediate():
-    """SET CONSTRAINTS making the version move at each statement instead of at commit, for
-    tests, whose transactions never commit."""
-    names = ", ".join(version_trigger(table) for table in VERSIONED_TABLES)
+def postgresql_generation_triggers_immediate():
+    """SET CONSTRAINTS making the generation move at each statement instead of at commit,
+    for tests, whose transactions never commit."""
+    names = ", ".join(generation_trigger(table) for table in GENERATION_TABLES)
     return f"SET CONSTRAINTS {names} IMMEDIATE"
 
 
-def ids_subquery(template, row):
-    """Return a SELECT yielding the affected code ids for a trigger's NEW or OLD row."""
-    sql = template.format(row=row)
-    return sql if sql.startswith("SELECT") else f"SELECT {sql}"
+def affected_ids_sql(watched, event):
+    """A SELECT yielding the ids of the codes an event's row affects: the OLD row's for a
+    delete, the NEW row's for an insert, both for an update (a link may move)."""
 
+    def ids(row):
+        sql = watched.affected_ids.format(row=row)
+        return sql if sql.startswith("SELECT") else f"SELECT {sql}"
 
-def document_select_sql(vendor):
-    """Return a SELECT of (id, code, title, terms, tags, body) over codes aliased `c`."""
-
-    def joined(expression):
-        if vendor == "postgresql":
-            return f"string_agg({expression}, ' ')"
-        return f"group_concat({expression}, ' ')"
-
-    return f"""
-        SELECT
-            c.id,
-            c.code,
-            c.title,
-            COALESCE((SELECT {joined("n.name || ' ' || n.aliases")}
-                      FROM codes_codeprocedure_nerves cn
-                      JOIN codes_nerve n ON n.id = cn.nerve_id
-                      WHERE cn.codeprocedure_id = c.id), '')
-                || ' ' || c.search_terms,
-            COALESCE((SELECT {joined("s.name")} FROM codes_codeprocedure_specialties cs
-                      JOIN codes_specialty s ON s.id = cs.specialty_id
-                      WHERE cs.codeprocedure_id = c.id), '')
-                || ' ' || COALESCE((SELECT {joined("m.name")} FROM codes_codemodifier cm
-                      JOIN codes_modifier m ON m.id = cm.modifier_id
-                      WHERE cm.code_id = c.id), '')
-                || ' ' || COALESCE((SELECT sec.name FROM codes_section sec
-                      WHERE sec.id = c.section_id), ''),
-            c.summary || ' ' || c.plain_language || ' ' || c.procedure_description
-                || ' ' || c.medical_necessity || ' ' || c.documentation
-                || ' ' || c.coding_notes
-        FROM codes_codeprocedure c
-    """
+    if event == "DELETE":
+        return ids("OLD")
+    if event == "UPDATE" and watched.table != CODE_TABLE:
+        return f"{ids('NEW')} UNION {ids('OLD')}"
+    return ids("NEW")
 
 
 # SQLite ----------------------------------------------------------------------------------
@@ -181,70 +267,38 @@ def sqlite_fill_statements(ids_sql=None, with_parts=True):
     ]
 
 
-# One FTS5 table per field group (fulltext.FIELD_GROUPS): (table, columns). Each holds only
-# its index: its text is read, when a snippet needs it, from the whole document's table
-# (external content), whose columns have the same names.
+# One full-text table per field group (fulltext.FIELD_GROUPS): (table, columns). On SQLite
+# each holds only its index: its text is read, when a snippet needs it, from the whole
+# document's table (external content), whose columns have the same names.
 SEARCH_PARTS = [(group.part_table, group.columns) for group in FIELD_GROUPS]
-
-SQLITE_PART_STORAGE = [
-    f"CREATE VIRTUAL TABLE {table} USING fts5({', '.join(columns)}, "
-    "content='codes_searchentry', content_rowid='rowid', "
-    "tokenize = 'porter unicode61 remove_diacritics 2')"
-    for table, columns in SEARCH_PARTS
-]
-SQLITE_DROP_PART_STORAGE = [f"DROP TABLE IF EXISTS {table}" for table, _ in SEARCH_PARTS]
-
-
-SQLITE_STORAGE = [
-    # Porter stemming so "sutures" finds "suture"; diacritics folded.
-    "CREATE VIRTUAL TABLE codes_searchentry USING fts5("
-    "code, title, terms, tags, body, "
-    "tokenize = 'porter unicode61 remove_diacritics 2')",
-    # The words a user may type, unstemmed, for spelling suggestions.
-    "CREATE VIRTUAL TABLE codes_searchwords USING fts5("
-    "words, tokenize = 'unicode61 remove_diacritics 2')",
-    "CREATE VIRTUAL TABLE codes_searchwords_vocab USING fts5vocab(codes_searchwords, row)",
-]
-
-SQLITE_DROP_STORAGE = [
-    "DROP TABLE IF EXISTS codes_searchwords_vocab",
-    "DROP TABLE IF EXISTS codes_searchwords",
-    "DROP TABLE IF EXISTS codes_searchentry",
-]
 
 
 def sqlite_triggers(versioned=True, with_parts=True):
     statements = []
-    for table, ids_template, events in SOURCE_TABLES:
-        for event in events:
-            ids_sql = ids_subquery(ids_template, "OLD" if event == "DELETE" else "NEW")
-            body = ";\n".join(sqlite_refresh_statements(ids_sql, with_parts))
-            statements.append(
-                f"CREATE TRIGGER codes_search_{table}_{event.lower()} "
-                f"AFTER {event} ON {table} BEGIN\n{body};\nEND"
+    for watched in SOURCE_TABLES:
+        for event in watched.events:
+            body = ";\n".join(
+                sqlite_refresh_statements(affected_ids_sql(watched, event), with_parts)
             )
-    for table in VERSIONED_TABLES if versioned else []:
-        for event in VERSION_EVENTS:
             statements.append(
-                f"CREATE TRIGGER codes_version_{table}_{event.lower()} "
-                f"AFTER {event} ON {table} BEGIN {SQLITE_BUMP_VERSION}; END"
+                f"CREATE TRIGGER {SEARCH_TRIGGER_PREFIX}{watched.table}_{event.lower()} "
+                f"AFTER {event} ON {watched.table} BEGIN\n{body};\nEND"
+            )
+    for table in GENERATION_TABLES if versioned else []:
+        for event in GENERATION_EVENTS:
+            statements.append(
+                f"CREATE TRIGGER {generation_trigger(table)}_{event.lower()} "
+                f"AFTER {event} ON {table} BEGIN {SQLITE_BUMP_GENERATION}; END"
             )
     return statements
 
 
-def sqlite_drop_triggers():
-    return [
-        *(
-            f"DROP TRIGGER IF EXISTS codes_search_{table}_{event.lower()}"
-            for table, _, events in SOURCE_TABLES
-            for event in events
-        ),
-        *(
-            f"DROP TRIGGER IF EXISTS codes_version_{table}_{event.lower()}"
-            for table in VERSIONED_TABLES
-            for event in VERSION_EVENTS
-        ),
-    ]
+def sqlite_drop_triggers(connection):
+    """Drop every trigger this module owns, whatever declaration installed it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        names = [name for (name,) in cursor.fetchall() if name.startswith(OWNED_PREFIXES)]
+    return [f"DROP TRIGGER IF EXISTS {name}" for name in names]
 
 
 def sqlite_rebuild(with_parts=True):
@@ -264,45 +318,6 @@ def sqlite_rebuild(with_parts=True):
 
 # PostgreSQL ------------------------------------------------------------------------------
 
-POSTGRESQL_STORAGE = [
-    """CREATE TABLE codes_searchentry (
-        -- No foreign key: the triggers delete a code's entry with the code, and a key
-        -- would stop Django's flush (TRUNCATE) of codes_codeprocedure in tests.
-        rowid bigint PRIMARY KEY,
-        document tsvector NOT NULL,
-        words text NOT NULL,
-        body text NOT NULL
-    )""",
-    # Serves `document @@ to_tsquery(...)`, the word search (weight labels included).
-    "CREATE INDEX codes_searchentry_document ON codes_searchentry USING gin (document)",
-    # Serves `words %> 'hypoglosal'`, the spelling suggestions.
-    "CREATE INDEX codes_searchentry_words_trgm ON codes_searchentry USING gin (words gin_trgm_ops)",
-]
-
-POSTGRESQL_DROP_STORAGE = ["DROP TABLE IF EXISTS codes_searchentry"]
-
-# One narrow table per part: the rows a match must visit (GIN cannot return the ids by
-# itself) are small, and no weight needs checking.
-POSTGRESQL_PART_STORAGE = [
-    statement
-    for table, _ in SEARCH_PARTS
-    for statement in (
-        f"CREATE TABLE {table} (rowid bigint PRIMARY KEY, doc tsvector NOT NULL)",
-        f"CREATE INDEX {table}_doc ON {table} USING gin (doc)",
-    )
-]
-POSTGRESQL_PART_STORAGE += [
-    # Every word a user may type (title, terms, tags), once, under a trigram index: "Did
-    # you mean" compares a word with a few thousand words, not with 100,000 documents.
-    "CREATE TABLE codes_searchvocabulary (word text PRIMARY KEY)",
-    "CREATE INDEX codes_searchvocabulary_trgm ON codes_searchvocabulary "
-    "USING gin (word gin_trgm_ops)",
-]
-POSTGRESQL_DROP_PART_STORAGE = [
-    *(f"DROP TABLE IF EXISTS {table}" for table, _ in SEARCH_PARTS),
-    "DROP TABLE IF EXISTS codes_searchvocabulary",
-]
-
 
 def postgresql_refresh_function(with_parts):
     """codes_search_refresh(ids): rebuild those codes' documents (and parts), reading each
@@ -316,7 +331,7 @@ def postgresql_refresh_function(with_parts):
         f""",
             {table}_rows AS (
                 INSERT INTO {table} (rowid, doc)
-                SELECT d.id, to_tsvector('english', {" || ' ' || ".join(f"d.{c}" for c in columns)})
+                SELECT d.id, to_tsvector('english', {concatenated("d", columns)})
                 FROM d
             )"""
         for table, columns in parts
@@ -335,6 +350,10 @@ def postgresql_refresh_function(with_parts):
         if with_parts
         else ""
     )
+    weighted_parts = f" || {PART_BREAK} || ".join(
+        f"setweight(to_tsvector('english', {concatenated('d', group.columns)}), '{group.label}')"
+        for group in FIELD_GROUPS
+    )
     return f"""CREATE OR REPLACE FUNCTION codes_search_refresh(ids bigint[]) RETURNS void
         LANGUAGE sql AS $$
             {deletes}
@@ -345,10 +364,7 @@ def postgresql_refresh_function(with_parts):
             INSERT INTO codes_searchentry (rowid, document, words, body)
             SELECT d.id,
                 ts_delete(
-                    setweight(to_tsvector('english', d.code || ' ' || d.title), 'A')
-                    || {PART_BREAK} || setweight(to_tsvector('english', d.terms), 'B')
-                    || {PART_BREAK} || setweight(to_tsvector('english', d.tags), 'C')
-                    || {PART_BREAK} || setweight(to_tsvector('english', d.body), 'D'),
+                    {weighted_parts},
                     '{PART_BREAK_LEXEME}'
                 ),
                 d.title || ' ' || d.terms || ' ' || d.tags,
@@ -367,72 +383,86 @@ PART_BREAK = f"'{PART_BREAK_LEXEME}:1'::tsvector"
 
 def postgresql_triggers(versioned=True, with_parts=True):
     statements = [postgresql_refresh_function(with_parts)]
-    for table, ids_template, events in SOURCE_TABLES:
-        new_ids = ids_subquery(ids_template, "NEW")
-        old_ids = ids_subquery(ids_template, "OLD")
+    for watched in SOURCE_TABLES:
+        branches = "\n".join(
+            f"""{"IF" if position == 0 else "ELSIF"} TG_OP = '{event}' THEN
+                    PERFORM codes_search_refresh(ARRAY({affected_ids_sql(watched, event)}));"""
+            for position, event in enumerate(watched.events)
+        )
+        function = f"{SEARCH_TRIGGER_PREFIX}on_{watched.table}"
         statements.append(
-            f"""CREATE OR REPLACE FUNCTION codes_search_on_{table}() RETURNS trigger
+            f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger
             LANGUAGE plpgsql AS $$
             BEGIN
-                IF TG_OP = 'DELETE' THEN
-                    PERFORM codes_search_refresh(ARRAY({old_ids}));
-                ELSE
-                    PERFORM codes_search_refresh(ARRAY({new_ids}));
+                {branches}
                 END IF;
                 RETURN NULL;
             END $$"""
         )
         statements.append(
-            f"CREATE TRIGGER codes_search_{table} AFTER {' OR '.join(events)} ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION codes_search_on_{table}()"
+            f"CREATE TRIGGER {SEARCH_TRIGGER_PREFIX}{watched.table} "
+            f"AFTER {' OR '.join(watched.events)} ON {watched.table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {function}()"
         )
     if not versioned:
         return statements
-    # The version row is written when the transaction commits, not at its first change:
+    # The generation row is written when the transaction commits, not at its first change:
     # written at once, its lock would be held to the end of every writing transaction, so
     # writers would queue behind each other (and deadlock, each holding a row the other
     # wants). Deferred triggers run per row at commit; the setting lets only the first run
     # of a statement (COMMIT, or a statement outside a transaction) write.
     statements.append(
-        f"""CREATE OR REPLACE FUNCTION codes_version_bump() RETURNS trigger
+        f"""CREATE OR REPLACE FUNCTION {GENERATION_TRIGGER_PREFIX}bump() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
-            IF current_setting('codes.version_bumped_at', true)
+            IF current_setting('codes.generation_moved_at', true)
                     IS DISTINCT FROM statement_timestamp()::text THEN
                 PERFORM set_config(
-                    'codes.version_bumped_at', statement_timestamp()::text, true);
-                {POSTGRESQL_BUMP_VERSION};
+                    'codes.generation_moved_at', statement_timestamp()::text, true);
+                {POSTGRESQL_BUMP_GENERATION};
             END IF;
             RETURN NULL;
         END $$"""
     )
-    for table in VERSIONED_TABLES:
+    for table in GENERATION_TABLES:
         statements.append(
-            f"CREATE CONSTRAINT TRIGGER {version_trigger(table)} "
+            f"CREATE CONSTRAINT TRIGGER {generation_trigger(table)} "
             f"AFTER INSERT OR UPDATE OR DELETE ON {table} "
             "DEFERRABLE INITIALLY DEFERRED "
-            "FOR EACH ROW EXECUTE FUNCTION codes_version_bump()"
+            f"FOR EACH ROW EXECUTE FUNCTION {GENERATION_TRIGGER_PREFIX}bump()"
         )
         # TRUNCATE has no row triggers and no deferred ones.
         statements.append(
-            f"CREATE TRIGGER {version_trigger(table)}_truncate AFTER TRUNCATE ON {table} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION codes_version_bump()"
+            f"CREATE TRIGGER {generation_trigger(table)}_truncate AFTER TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {GENERATION_TRIGGER_PREFIX}bump()"
         )
     return statements
 
 
-def postgresql_drop_triggers():
-    statements = []
-    for table, _, _ in SOURCE_TABLES:
-        statements.append(f"DROP TRIGGER IF EXISTS codes_search_{table} ON {table}")
-        statements.append(f"DROP FUNCTION IF EXISTS codes_search_on_{table}()")
-    for table in VERSIONED_TABLES:
-        statements.append(f"DROP TRIGGER IF EXISTS {version_trigger(table)} ON {table}")
-        statements.append(f"DROP TRIGGER IF EXISTS {version_trigger(table)}_truncate ON {table}")
+def postgresql_drop_triggers(connection):
+    """Drop every trigger and trigger function this module owns, whatever declaration
+    installed them (the refresh function too: it is installed with them)."""
+    patterns = [prefix.replace("_", r"\_") + "%" for prefix in OWNED_PREFIXES]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.tgname, c.relname FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE NOT t.tgisinternal AND n.nspname = current_schema() "
+            "AND t.tgname LIKE ANY(%s)",
+            [patterns],
+        )
+        triggers = cursor.fetchall()
+        cursor.execute(
+            "SELECT p.proname, pg_get_function_identity_arguments(p.oid) FROM pg_proc p "
+            "JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = current_schema() AND p.proname LIKE ANY(%s)",
+            [patterns],
+        )
+        functions = cursor.fetchall()
     return [
-        *statements,
-        "DROP FUNCTION IF EXISTS codes_version_bump()",
-        "DROP FUNCTION IF EXISTS codes_search_refresh(bigint[])",
+        *(f'DROP TRIGGER IF EXISTS "{name}" ON "{table}"' for name, table in triggers),
+        *(f'DROP FUNCTION IF EXISTS "{name}"({arguments})' for name, arguments in functions),
     ]
 
 
@@ -443,16 +473,12 @@ def postgresql_rebuild(with_parts=True):
     ]
 
 
-# What the migration and the migrate signals run ------------------------------------------
+# What the migrate signals run ---------------------------------------------------------------
 
-STORAGE = {"sqlite": SQLITE_STORAGE, "postgresql": POSTGRESQL_STORAGE}
-DROP_STORAGE = {"sqlite": SQLITE_DROP_STORAGE, "postgresql": POSTGRESQL_DROP_STORAGE}
 TRIGGERS = {"sqlite": sqlite_triggers, "postgresql": postgresql_triggers}
 DROP_TRIGGERS = {"sqlite": sqlite_drop_triggers, "postgresql": postgresql_drop_triggers}
 REBUILD = {"sqlite": sqlite_rebuild, "postgresql": postgresql_rebuild}
-BUMP_VERSION = {"sqlite": SQLITE_BUMP_VERSION, "postgresql": POSTGRESQL_BUMP_VERSION}
-PART_STORAGE = {"sqlite": SQLITE_PART_STORAGE, "postgresql": POSTGRESQL_PART_STORAGE}
-DROP_PART_STORAGE = {"sqlite": SQLITE_DROP_PART_STORAGE, "postgresql": POSTGRESQL_DROP_PART_STORAGE}
+BUMP_GENERATION = {"sqlite": SQLITE_BUMP_GENERATION, "postgresql": POSTGRESQL_BUMP_GENERATION}
 
 
 def execute_all(connection, statements):
@@ -465,7 +491,7 @@ def index_exists(connection):
     return "codes_searchentry" in connection.introspection.table_names()
 
 
-def version_exists(connection):
+def generation_exists(connection):
     return "codes_catalogueversion" in connection.introspection.table_names()
 
 
@@ -485,7 +511,7 @@ def suspend_triggers(sender, using, plan=None, **kwargs):
     """
     connection = connections[using]
     if plan and connection.vendor in DROP_TRIGGERS:
-        execute_all(connection, DROP_TRIGGERS[connection.vendor]())
+        execute_all(connection, DROP_TRIGGERS[connection.vendor](connection))
 
 
 def restore_triggers(sender, using, plan=None, **kwargs):
@@ -495,14 +521,14 @@ def restore_triggers(sender, using, plan=None, **kwargs):
     if not plan or connection.vendor not in TRIGGERS or not index_exists(connection):
         return
     vendor = connection.vendor
-    # Before their migrations have run (migrating back), there is no version to keep and
-    # there are no part tables to fill.
-    versioned = version_exists(connection)
+    # Before their migrations have run (migrating back), there is no generation to keep
+    # and there are no part tables to fill.
+    versioned = generation_exists(connection)
     with_parts = parts_exist(connection)
     with transaction.atomic(using=using):
-        execute_all(connection, DROP_TRIGGERS[vendor]())
+        execute_all(connection, DROP_TRIGGERS[vendor](connection))
         execute_all(connection, TRIGGERS[vendor](versioned=versioned, with_parts=with_parts))
         execute_all(connection, REBUILD[vendor](with_parts=with_parts))
         if versioned:
             # A migration may have changed rows with the triggers off.
-            execute_all(connection, [BUMP_VERSION[vendor]])
+            execute_all(connection, [BUMP_GENERATION[vendor]])

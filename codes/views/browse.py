@@ -24,7 +24,6 @@ from codes.models import (
     is_cpt_code,
 )
 
-NEAREST_CODES_SHOWN = 3
 # Browse lists show this many codes a page: a whole catalogue (tens of thousands of codes,
 # thousands per specialty) is never sent at once.
 CODES_PER_PAGE = 100
@@ -80,7 +79,7 @@ def code_detail(request, code):
         return render(
             request,
             "codes/code_not_found.html",
-            {"code": code, "nearest": nearest_codes(codes, code)},
+            {"code": code, "nearest": codes.nearest_to(code)},
             status=404,
         )
     sections = Section.objects.all()
@@ -96,13 +95,6 @@ def code_detail(request, code):
         "next_code": codes.filter(code__gt=code).order_by("code").only("code", "title").first(),
     }
     return render(request, "codes/code_detail.html", context)
-
-
-def nearest_codes(codes, code):
-    """Return the visible codes just below and just above a code that does not exist."""
-    below = codes.for_list().filter(code__lt=code).order_by("-code")
-    above = codes.for_list().filter(code__gt=code).order_by("code")
-    return [*reversed(below[:NEAREST_CODES_SHOWN]), *above[:NEAREST_CODES_SHOWN]]
 
 
 def breadcrumbs_by_section(sections):

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from codes.cache import bump_content_version
+from codes.cache import bump_content_generation
 from codes.models import CodeProcedure
 
 
@@ -31,7 +31,7 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             call_command("loaddata", str(path), verbosity=0)
-        bump_content_version()
+        bump_content_generation()
         self.stdout.write(
             self.style.SUCCESS(f"Restored {CodeProcedure.objects.count()} codes from {path}")
         )

@@ -1,0 +1,310 @@
+"""The search page's facets, each declared once in `FACETS`.
+
+A declaration names the facet's URL parameter, its label, what it reads and how its values
+are shown. Everything else is derived from the declarations, in this order on the page:
+
+- `CodeSearchFilter`, the django-filter FilterSet that validates the query string (its
+  `.qs` filters through the ORM; the tests hold it to the engine's results);
+- the in-memory facet index (`facet_index.CatalogueIndex`), which reads each facet's
+  (code id, value) pairs and vocabulary through its source;
+- the facet lists the page shows (`shown_facets`) and their toggle links;
+- the page cache's known query parameters (`codes.cache`).
+
+Adding a facet is one `Facet(...)` in `FACETS` plus its test; docs/architecture.md says how.
+"""
+
+from dataclasses import dataclass
+
+import django_filters
+from django.db.models import F
+from django.http import QueryDict
+
+from codes.models import CodeProcedure, CodeStatus, InpatientOnly
+from codes.search.links import resolve
+from codes.search.query import MAX_QUERY_LENGTH, SortOrder
+
+# Sources: what a facet reads ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkedVocabulary:
+    """Values a code links to, many per code: `path` is the ORM path from a code to the
+    vocabulary row (`specialties`, `code_modifiers__modifier`)."""
+
+    path: str
+    value_field: str  # the value as it appears in the query string
+    label_field: str
+
+    def link(self):
+        return resolve(self.path)
+
+    def pairs(self, using):
+        """A queryset of (pair_code_id, pair_stored) rows: every link, stored as the
+        vocabulary row's id."""
+        link = self.link()
+        return link.link_model.objects.using(using).annotate(
+            pair_code_id=F(link.code_column), pair_stored=F(link.target_column)
+        )
+
+    def vocabulary(self, using):
+        """(stored, query-string value, label) for every value, in the vocabulary's order."""
+        manager = self.link().vocabulary_model.objects.using(using)
+        return list(manager.values_list("pk", self.value_field, self.label_field))
+
+    def filter(self, label):
+        return django_filters.ModelMultipleChoiceFilter(
+            field_name=f"{self.path}__{self.value_field}",
+            to_field_name=self.value_field,
+            queryset=self.link().vocabulary_model.objects.all(),
+            label=label,
+            distinct=True,
+        )
+
+    def selected_params(self, cleaned):
+        return {str(getattr(item, self.value_field)) for item in cleaned}
+
+
+@dataclass(frozen=True)
+class ColumnVocabulary(LinkedVocabulary):
+    """A code's own foreign key to a vocabulary (`section`), one value per code."""
+
+    def filter(self, label):
+        declared = super().filter(label)
+        declared.distinct = False  # one row per code: no duplicates to remove
+        return declared
+
+
+@dataclass(frozen=True)
+class ColumnChoices:
+    """A column of the code with a fixed list of values: (stored, query-string value,
+    label) each. `single`: one value at a time (a code is an add-on or it is not)."""
+
+    column: str
+    choices: tuple
+    single: bool = False
+
+    def vocabulary(self, using):
+        return list(self.choices)
+
+    def filter(self, label):
+        choices = [(param, choice_label) for _, param, choice_label in self.choices]
+        stored_of = {param: stored for stored, param, _ in self.choices}
+        if self.single:
+            return django_filters.TypedChoiceFilter(
+                field_name=self.column, choices=choices, coerce=stored_of.get, label=label
+            )
+        return django_filters.TypedMultipleChoiceFilter(
+            field_name=self.column, choices=choices, coerce=stored_of.get, label=label
+        )
+
+    def selected_params(self, cleaned):
+        param_of = {stored: param for stored, param, _ in self.choices}
+        values = [cleaned] if self.single else cleaned
+        return {param_of[value] for value in values}
+
+
+def choices_of(text_choices):
+    """(stored, query-string value, label) for a TextChoices: the value is the stored one."""
+    return tuple((value, value, label) for value, label in text_choices.choices)
+
+
+# The declarations ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One facet of the search page. `coded`: its values are codes a coder knows by heart
+    (modifier 22, place 21), shown before their names."""
+
+    param: str
+    label: str
+    source: object
+    coded: bool = False
+
+    @property
+    def single(self):
+        return getattr(self.source, "single", False)
+
+
+# In the order the page shows them.
+FACETS = (
+    Facet("specialty", "Specialty", LinkedVocabulary("specialties", "slug", "name")),
+    Facet("nerve", "Nerve", LinkedVocabulary("nerves", "slug", "name")),
+    Facet(
+        "modifier",
+        "Modifier",
+        LinkedVocabulary("code_modifiers__modifier", "code", "name"),
+        coded=True,
+    ),
+    Facet(
+        "place",
+        "Place of service",
+        LinkedVocabulary("places_of_service", "code", "name"),
+        coded=True,
+    ),
+    Facet("section", "Section", ColumnVocabulary("section", "slug", "name")),
+    Facet("status", "Code status", ColumnChoices("status", choices_of(CodeStatus))),
+    Facet(
+        "add_on",
+        "Add-on",
+        ColumnChoices(
+            "is_add_on",
+            ((True, "yes", "Add-on codes"), (False, "no", "Primary codes")),
+            single=True,
+        ),
+    ),
+    Facet(
+        "inpatient_only",
+        "CMS inpatient-only",
+        ColumnChoices("inpatient_only", choices_of(InpatientOnly)),
+    ),
+)
+FACETS_BY_PARAM = {facet.param: facet for facet in FACETS}
+
+# Query parameters the search page reads besides its facets.
+QUERY_PARAM, SORT_PARAM, PAGE_PARAM = "q", "sort", "page"
+SEARCH_PARAMETERS = frozenset([QUERY_PARAM, SORT_PARAM, PAGE_PARAM, *FACETS_BY_PARAM])
+
+
+# The FilterSet ------------------------------------------------------------------------------
+
+
+class SearchFilterBase(django_filters.FilterSet):
+    """The text, sort and page, validated here and applied by the search itself."""
+
+    q = django_filters.CharFilter(
+        method="keep_all",
+        label="Search",
+        # Longer text is cut to MAX_QUERY_LENGTH with a note, not refused; this cap only
+        # stops absurd payloads.
+        max_length=MAX_QUERY_LENGTH * 50,
+    )
+    sort = django_filters.ChoiceFilter(
+        method="keep_all", choices=SortOrder.choices, label="Sort by", empty_label=None
+    )
+    page = django_filters.NumberFilter(
+        method="keep_all", label="Page", min_value=1, max_value=100_000
+    )
+
+    class Meta:
+        model = CodeProcedure
+        fields = []
+
+    def keep_all(self, queryset, name, value):
+        """Parameters the search applies itself (text, sort, page) filter nothing here."""
+        return queryset
+
+    def selections(self):
+        """{facet parameter: the values chosen for it, as in the query string}."""
+        cleaned = self.form.cleaned_data
+        chosen = {}
+        for facet in FACETS:
+            value = cleaned.get(facet.param)
+            empty = value is None or value == "" or (not facet.single and not value)
+            chosen[facet.param] = set() if empty else facet.source.selected_params(value)
+        return chosen
+
+
+# Values within a facet widen (any of them); facets narrow each other.
+CodeSearchFilter = type(
+    "CodeSearchFilter",
+    (SearchFilterBase,),
+    {facet.param: facet.source.filter(facet.label) for facet in FACETS},
+)
+
+
+# What the page shows -------------------------------------------------------------------------
+
+
+@dataclass
+class ShownValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    query: QueryDict  # the query string that toggles this value
+
+    @property
+    def href(self):
+        return f"?{self.query.urlencode()}"
+
+
+@dataclass
+class ShownFacet:
+    name: str
+    label: str
+    values: list
+
+    @property
+    def has_selection(self):
+        return any(value.selected for value in self.values)
+
+
+def shown_facets(chosen, found, query_params):
+    """Turn the engine's counts into the facets the page shows: values with codes, and
+    every selected value (`chosen`, from `selections()`), selected first, then by count."""
+    facets = []
+    for facet in FACETS:
+        values = found.index.facets[facet.param].values
+        selected = chosen[facet.param]
+        shown = []
+        for param, label, count in zip(
+            values.params, values.labels, found.counts[facet.param], strict=True
+        ):
+            if not count and param not in selected:
+                continue
+            shown.append(
+                ShownValue(
+                    value=param,
+                    label=f"{param} {label}" if facet.coded else (label or param),
+                    count=int(count),
+                    selected=param in selected,
+                    query=toggled(query_params, facet, param, selected),
+                )
+            )
+        shown.sort(key=lambda v: (not v.selected, -v.count, v.label.lower()))
+        facets.append(ShownFacet(name=facet.param, label=facet.label, values=shown))
+    return facets
+
+
+def toggled(query_params, facet, value, selected):
+    """Return the query string parameters with `value` added to or removed from a facet.
+
+    Built afresh rather than with QueryDict.copy(), a deep copy: a page has a hundred
+    facet links, and the copies were a tenth of its time.
+    """
+    name = facet.param
+    if facet.single:
+        current = [] if value in selected else [value]
+    else:
+        current = [v for v in query_params.getlist(name) if v != value]
+        if value not in selected:
+            current.append(value)
+    params = QueryDict(mutable=True)
+    for key, values in query_params.lists():
+        if key not in {name, PAGE_PARAM}:
+            params.setlist(key, values)
+    if current:
+        params.setlist(name, current)
+    return params
+
+
+def without_facets(query_params):
+    """The query string with every facet (and the page) taken off."""
+    params = query_params.copy()
+    for name in [*FACETS_BY_PARAM, PAGE_PARAM]:
+        params.pop(name, None)
+    return params
+
+
+__all__ = [
+    "FACETS",
+    "SEARCH_PARAMETERS",
+    "CodeSearchFilter",
+    "Facet",
+    "ShownFacet",
+    "ShownValue",
+    "shown_facets",
+    "toggled",
+    "without_facets",
+]
