@@ -93,8 +93,22 @@ def code_detail(request, code):
         "json_ld": json_ld(procedure, request),
         "show_official_descriptor": settings.CPT_LICENSED and bool(procedure.official_descriptor),
         "next_code": codes.filter(code__gt=code).order_by("code").only("code", "title").first(),
+        "asked_modifier": modifier_asked_about(procedure, request.GET.get("modifier", "")),
     }
     return render(request, "codes/code_detail.html", context)
+
+
+def modifier_asked_about(procedure, typed):
+    """The modifier a coder typed after the code in the search box ("64868-50" arrives as
+    ?modifier=50), with this code's note on it; None unless it is a modifier we know."""
+    typed = typed.strip().upper()
+    if not (len(typed) == 2 and typed.isascii() and typed.isalnum()):
+        return None
+    for code_modifier in procedure.code_modifiers.all():  # prefetched: no query
+        if code_modifier.modifier.code == typed:
+            return code_modifier
+    modifier = Modifier.objects.filter(code=typed).first()
+    return CodeModifier(code=procedure, modifier=modifier, note="") if modifier else None
 
 
 def breadcrumbs_by_section(sections):

@@ -1,0 +1,125 @@
+"""Shared by the search tests: how to search through the ORM and the page, and the query
+budgets the tests pin."""
+
+from django.db import connection
+
+from codes.models import CodeProcedure
+from codes.search.matching import search_codes
+
+
+def found(text):
+    results = search_codes(CodeProcedure.objects.published(), text)
+    return [code.code for code in results.queryset]
+
+
+def page(client, **params):
+    response = client.get("/search/", params)
+    return response, response.content.decode()
+
+
+def add_published_codes(count, title):
+    """Add `count` published codes titled "<title> <n>" (0000T, 0001T, ...)."""
+    section = CodeProcedure.objects.get(code="64831").section
+    CodeProcedure.objects.bulk_create(
+        CodeProcedure(
+            code=f"0{n:03d}T",
+            title=f"{title} {n}",
+            summary=f"Synthetic {title.lower()}.",
+            section=section,
+            editorial_state="published",
+        )
+        for n in range(count)
+    )
+
+
+HOSTILE_QUERIES = [
+    "x" * 5000,
+    '"unbalanced quote',
+    'tongue "nerve',
+    "C-arm",
+    "NEAR(",
+    "NEAR(a b, 3)",
+    "*",
+    "AND",
+    "OR OR OR",
+    "nerve AND OR NOT",
+    "\x00",
+    "nerve\x00graft",
+    "😀 nerve 🧠",
+    "'; DROP TABLE codes_codeprocedure; --",
+    "title:nerve",
+    "^nerve",
+    "{code title}: nerve",
+    "-",
+    "(((",
+    "\\",
+    "%",
+    "_",
+    "64864--64868",
+    "6486*",
+    "ﬁnger",
+    "ｎｅｒｖｅ",
+]
+
+
+INDEX_BUILD_QUERIES = 10
+
+
+def search_queries(text, ranked=True):
+    """The queries of one search page once the facet index is built: the catalogue
+    version (1); for words, ranked: one full-text query per field group (4) and one more
+    for several words that must all match, or in code order: one full-text query (1);
+    the snippets (1); the page of codes (1)."""
+    words = len(text.split())
+    if not words:
+        return 1 + 1
+    matching = (4 + (1 if words > 1 else 0)) if ranked else 1
+    return 1 + matching + 1 + 1
+
+
+def orm_results(params, user=None):
+    """What the ORM alone finds for a search page's parameters, in the page's order."""
+    from urllib.parse import urlencode
+
+    from django.http import QueryDict
+
+    from codes.search.facets import CodeSearchFilter
+
+    codes = CodeProcedure.objects.published()
+    filterset = CodeSearchFilter(QueryDict(urlencode(params, doseq=True)), queryset=codes)
+    assert filterset.is_valid()
+    matching = search_codes(codes, params.get("q", ""))
+    ranked = filterset.filter_queryset(matching.queryset)
+    if params.get("sort") == "code" or not matching.word_query:
+        return list(ranked.order_by("code").values_list("code", flat=True))
+    return list(ranked.values_list("code", flat=True))
+
+
+def facet_count(response, facet_name, value):
+    facet = next(f for f in response.context["facets"] if f.name == facet_name)
+    return next((v.count for v in facet.values if v.value == value), 0)
+
+
+def search_documents():
+    """Everything the search index holds: the documents and, on SQLite, every word of every
+    part table's index (read through fts5vocab, as the part tables keep no text)."""
+    from codes.search.schema import SEARCH_PARTS
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT rowid, document::text, words, body FROM codes_searchentry")
+            held = {"documents": sorted(cursor.fetchall())}
+            for table, _ in SEARCH_PARTS:
+                cursor.execute(f"SELECT rowid, doc::text FROM {table}")
+                held[table] = sorted(cursor.fetchall())
+            return held
+        cursor.execute("SELECT rowid, code, title, terms, tags, body FROM codes_searchentry")
+        held = {"documents": sorted(cursor.fetchall())}
+        for table, _ in SEARCH_PARTS:
+            cursor.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table}_words "
+                f"USING fts5vocab(main, {table}, instance)"
+            )
+            cursor.execute(f"SELECT term, doc, col, offset FROM temp.{table}_words")
+            held[table] = sorted(cursor.fetchall())
+        return held

@@ -1,0 +1,81 @@
+"""codes/search/facets.py: the facets a coder narrows results with, from one registry."""
+
+import pytest
+
+from tests.search.helpers import page
+
+pytestmark = pytest.mark.django_db
+
+
+def test_facet_narrows_results_and_counts_the_others(client):
+    response = client.get("/search/", {"q": "nerve", "specialty": "otolaryngology"})
+    assert response.status_code == 200
+    codes = [code.code for code in response.context["page"].object_list]
+    assert set(codes) == {"64866", "64868"}
+    facets = {facet.name: facet for facet in response.context["facets"]}
+    specialty = {value.value: value for value in facets["specialty"].values}
+    # The specialty facet counts over results filtered by every *other* facet.
+    assert specialty["otolaryngology"].selected
+    assert specialty["neurosurgery"].count == 2
+    nerve = {value.value: value.count for value in facets["nerve"].values}
+    assert nerve["hypoglossal-nerve"] == 1
+
+
+def test_two_values_of_one_facet_widen_and_two_facets_narrow(client):
+    response = client.get("/search/", {"nerve": ["hypoglossal-nerve", "spinal-accessory-nerve"]})
+    assert {c.code for c in response.context["page"].object_list} == {"64866", "64868"}
+    response = client.get("/search/", {"nerve": "hypoglossal-nerve", "modifier": "22"})
+    assert {c.code for c in response.context["page"].object_list} == {"64868"}
+
+
+def test_selected_facet_can_be_removed(client):
+    response, html = page(client, q="nerve", specialty="otolaryngology")
+    assert 'aria-current="true"' in html
+    assert "Clear all filters" in html
+    selected = next(
+        value for facet in response.context["facets"] for value in facet.values if value.selected
+    )
+    assert "specialty" not in selected.query and selected.query["q"] == "nerve"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"add_on": "yes"},
+        {"status": "active", "add_on": "no"},
+        {"inpatient_only": "yes"},
+        {"section": "neurorrhaphy"},
+        {"place": "21"},
+    ],
+)
+def test_every_facet_filters(client, params):
+    response = client.get("/search/", params)
+    assert response.status_code == 200
+    assert 0 < response.context["page"].paginator.count < 38
+
+
+def test_add_on_facet(client):
+    response = client.get("/search/", {"add_on": "yes"})
+    codes = {c.code for c in response.context["page"].object_list}
+    assert codes == {"64832", "64837", "64859", "64872", "64874", "64876", "64901",
+                     "64902", "64913"}  # fmt: skip
+
+
+def test_each_declared_facet_reaches_the_filterset_the_index_the_page_and_the_cache():
+    from codes.cache import KNOWN_PARAMETERS
+    from codes.search.facet_index import CatalogueIndex
+    from codes.search.facets import FACETS, CodeSearchFilter
+
+    index = CatalogueIndex(generation=1)
+    for facet in FACETS:
+        assert facet.param in CodeSearchFilter.base_filters
+        assert CodeSearchFilter.base_filters[facet.param].label == facet.label
+        assert facet.param in index.facets
+        assert facet.param in KNOWN_PARAMETERS
+
+
+def test_the_page_shows_the_facets_in_the_registrys_order(client):
+    from codes.search.facets import FACETS
+
+    response = client.get("/search/", {"q": "nerve"})
+    assert [facet.name for facet in response.context["facets"]] == [f.param for f in FACETS]

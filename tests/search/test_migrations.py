@@ -1,0 +1,115 @@
+"""The full-text index through schema changes: a fresh `migrate`, and a database brought
+back to an earlier migration and forward again, both end with triggers on every table the
+document reads and an index that a full rebuild leaves unchanged. Each case runs
+`manage.py` on a database of its own: a SQLite file, or a scratch PostgreSQL database when
+the suite runs on PostgreSQL."""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Run in `manage.py shell`: the index as the triggers and migrations left it must equal a
+# full rebuild, and an edit made with update() must reach it.
+CHECK = """
+from django.db import connection
+from codes.models import CodeProcedure
+from codes.search import schema
+from codes.search.matching import search_codes
+from tests.search.helpers import search_documents
+kept = search_documents()
+schema.execute_all(connection, schema.REBUILD[connection.vendor]())
+assert search_documents() == kept, "the index differs from a full rebuild"
+CodeProcedure.objects.filter(code="64831").update(title="Wombat repair")
+found = [c.code for c in search_codes(CodeProcedure.objects.all(), "wombat").queryset]
+assert found == ["64831"], found
+with connection.cursor() as cursor:
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'codes_search_codes_clin%'")
+    else:
+        cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE 'codes_search_codes_clin%'")
+    assert cursor.fetchall() == [], "a trigger of an earlier declaration was left behind"
+print("index ok")
+"""
+
+# A trigger an earlier declaration might have installed on a table the live one no longer
+# reads: whatever this module owns must be dropped before migrations run, not only what the
+# live declaration would install.
+LEGACY_TRIGGER = {
+    "sqlite": "CREATE TRIGGER codes_search_codes_clinicalexample_insert "
+    "AFTER INSERT ON codes_clinicalexample BEGIN SELECT 1; END",
+    "postgresql": "CREATE TRIGGER codes_search_codes_clinicalexample "
+    "AFTER INSERT ON codes_clinicalexample "
+    "FOR EACH ROW EXECUTE FUNCTION codes_generation_bump()",
+}
+
+
+@pytest.fixture
+def scratch_database_url(tmp_path):
+    """A database of its own, of the kind the suite runs on."""
+    if connection.vendor != "postgresql":
+        yield f"sqlite:///{tmp_path / 'db.sqlite3'}"
+        return
+    import psycopg
+
+    settings = connection.settings_dict
+    name = f"scratch_{uuid.uuid4().hex[:12]}"
+    server = (
+        f"host={settings['HOST'] or '127.0.0.1'} port={settings['PORT'] or 5432} "
+        f"user={settings['USER']} dbname=postgres"
+    )
+    if settings["PASSWORD"]:
+        server += f" password={settings['PASSWORD']}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
+    yield (
+        f"postgres://{settings['USER']}{password}@{settings['HOST'] or '127.0.0.1'}:"
+        f"{settings['PORT'] or 5432}/{name}"
+    )
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def manage(database_url, *args):
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "tests"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_a_fresh_migrate_gives_an_index_a_rebuild_leaves_unchanged(scratch_database_url):
+    manage(scratch_database_url, "migrate", "-v0")
+    manage(scratch_database_url, "load_reference_data", "-v0")
+    assert "index ok" in manage(scratch_database_url, "shell", "-v0", "-c", CHECK)
+
+
+def test_migrating_back_and_forward_keeps_the_index_and_drops_old_triggers(
+    scratch_database_url,
+):
+    manage(scratch_database_url, "migrate", "-v0")
+    manage(scratch_database_url, "load_reference_data", "-v0")
+    vendor = "postgresql" if scratch_database_url.startswith("postgres") else "sqlite"
+    legacy = (
+        f"from django.db import connection; connection.cursor().execute({LEGACY_TRIGGER[vendor]!r})"
+    )
+    manage(scratch_database_url, "shell", "-v0", "-c", legacy)
+    # Back past 0004 and forward again makes SQLite rebuild codes_codeprocedure, which
+    # would break or drop triggers that name it; 0009 is the migration before this
+    # declaration's first.
+    manage(scratch_database_url, "migrate", "codes", "0003", "-v0")
+    manage(scratch_database_url, "migrate", "codes", "0009", "-v0")
+    manage(scratch_database_url, "migrate", "-v0")
+    assert "index ok" in manage(scratch_database_url, "shell", "-v0", "-c", CHECK)
