@@ -42,5 +42,4 @@ urlpatterns = [
     path("compare/", cached(compare.compare), name="compare"),
     path("api/codes/<code:code>", cached(api.code_detail), name="api-code-detail"),
     path("api/search", cached(search.autocomplete), name="api-search"),
-    path("healthz", browse.healthz, name="healthz"),
 ]

@@ -88,7 +88,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First, so every log line of the request carries its id.
-    "codes.middleware.RequestIdMiddleware",
+    "cptsite.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -101,8 +101,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "codes.middleware.PermissionsPolicyMiddleware",
-    "codes.middleware.LoginRequiredEverywhereMiddleware",
+    "cptsite.middleware.PermissionsPolicyMiddleware",
+    "cptsite.middleware.LoginRequiredEverywhereMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -198,7 +198,7 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
-# Features this site never uses, switched off for every page (codes/middleware.py).
+# Features this site never uses, switched off for every page (cptsite/middleware.py).
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 )
@@ -227,7 +227,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 # Behind a proxy, the client's address is PROXY_COUNT hops back in X-Forwarded-For.
 PROXY_COUNT = env_int("PROXY_COUNT", 0)
-AXES_CLIENT_IP_CALLABLE = "codes.middleware.client_ip"
+AXES_CLIENT_IP_CALLABLE = "cptsite.middleware.client_ip"
 
 # Behind HTTPS (production): redirect plain HTTP, secure cookies, HSTS. Off by default so
 # `make run` works on http://127.0.0.1:8000.
@@ -279,7 +279,7 @@ else:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "codes.request_context.RequestIdLogFilter"}},
+    "filters": {"request_id": {"()": "cptsite.logging_context.RequestIdLogFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"},
     },

@@ -7,6 +7,7 @@ from django.urls import include, path
 from codes.cache import cached_for_readers
 from codes.sitemaps import SITEMAPS
 from codes.views.browse import robots_txt
+from cptsite.health import healthz
 
 admin.site.site_header = "CPT Reference editors"
 admin.site.site_title = "CPT Reference admin"
@@ -31,5 +32,6 @@ urlpatterns = [
         name="sitemap-section",
     ),
     path("robots.txt", robots_txt, name="robots-txt"),
+    path("healthz", healthz, name="healthz"),
     path("", include("codes.urls")),
 ]

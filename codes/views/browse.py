@@ -6,11 +6,9 @@ import json
 from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from codes.models import (
@@ -253,16 +251,3 @@ def json_ld(procedure, request):
     }
     text = json.dumps(data, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-@never_cache
-@require_safe
-def healthz(request):
-    """Report whether the database answers; 503 when it does not, for load balancers."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 
-from codes.request_context import request_id_var
+from cptsite.logging_context import request_id_var
 
 INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -53,7 +53,7 @@ class LoginRequiredEverywhereMiddleware:
     def __call__(self, request):
         if settings.SITE_REQUIRE_LOGIN and not request.user.is_authenticated:
             open_paths = {
-                reverse("codes:healthz"),
+                reverse("healthz"),
                 reverse("login"),
                 reverse("admin:login"),
             }
