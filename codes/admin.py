@@ -228,15 +228,7 @@ class CodeProcedureAdmin(SimpleHistoryAdmin):
         (
             "What coders read",
             {
-                "fields": [
-                    "summary",
-                    "plain_language",
-                    "procedure_description",
-                    "medical_necessity",
-                    "documentation",
-                    "coding_notes",
-                    "search_terms",
-                ],
+                "fields": [*CodeProcedure.PROSE_FIELDS, "search_terms"],
                 "description": "Markdown: a blank line between paragraphs, '- ' for a "
                 "list, **bold**. Never paste text from a coding website or the CPT book. "
                 "HTML and scripts are removed when the page is shown.",

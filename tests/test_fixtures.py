@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from codes.models import CodeProcedure
+
 FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 CODE_FORMAT = re.compile(r"^[0-9]{4}[0-9FTU]$")
 FAMILY = [
@@ -61,15 +63,7 @@ ADD_ON_CODES = {
     "64913",
 }
 COMMISSIONED = ["64864", "64866", "64868"]
-COMPLETE_FIELDS = [
-    "title",
-    "summary",
-    "plain_language",
-    "procedure_description",
-    "medical_necessity",
-    "documentation",
-    "coding_notes",
-]
+COMPLETE_FIELDS = ["title", *CodeProcedure.PROSE_FIELDS]
 
 
 def load_all():

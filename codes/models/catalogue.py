@@ -378,6 +378,17 @@ class CodeProcedureManager(models.Manager.from_queryset(CodeProcedureQuerySet)):
 class CodeProcedure(models.Model):
     """One CPT code and everything a coder needs to know about it."""
 
+    # The long texts a coder reads, in page order (Markdown): searched as the document's
+    # body, edited together in the admin, required of a complete page.
+    PROSE_FIELDS = (
+        "summary",
+        "plain_language",
+        "procedure_description",
+        "medical_necessity",
+        "documentation",
+        "coding_notes",
+    )
+
     code = models.CharField(
         max_length=5,
         unique=True,

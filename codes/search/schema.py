@@ -72,18 +72,7 @@ DOCUMENT = {
         LinkedText("section", ("name",)),
     ),
     # The long text fields.
-    "body": (
-        OwnText(
-            (
-                "summary",
-                "plain_language",
-                "procedure_description",
-                "medical_necessity",
-                "documentation",
-                "coding_notes",
-            )
-        ),
-    ),
+    "body": (OwnText(CodeProcedure.PROSE_FIELDS),),
 }
 DOCUMENT_COLUMNS = tuple(DOCUMENT)
 CODE_TABLE = CodeProcedure._meta.db_table
