@@ -84,7 +84,7 @@ def _bump():
 # but not cached, so junk query strings cannot flood the cache.
 KNOWN_PARAMETERS = {
     "q", "specialty", "nerve", "modifier", "place", "section", "status", "add_on",
-    "inpatient_only", "sort", "page", "codes", "terms", "maxList", "p",
+    "inpatient_only", "sort", "page", "codes", "terms", "maxList", "p", "code", "locality",
 }  # fmt: skip
 MAX_CACHED_QUERY = 500
 

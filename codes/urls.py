@@ -41,6 +41,7 @@ urlpatterns = [
     path("search/", cached(search.search), name="search"),
     path("compare/", cached(compare.compare), name="compare"),
     path("api/codes/<code:code>", cached(api.code_detail), name="api-code-detail"),
+    path("api/fees", cached(api.fees), name="api-fees"),
     path("api/search", cached(search.autocomplete), name="api-search"),
     path("releases/", cached(releases.release_list), name="release-list"),
     path("releases/<slug:label>/", cached(releases.release_detail), name="release-detail"),
