@@ -57,9 +57,12 @@ def _bump():
 
 # Query parameters some page understands: the search page's (its text, sort, page and every
 # facet of the registry), compare's `codes`, the typeahead's `terms` and `maxList`, the
-# sitemaps' `p`, the code page's `modifier`. A request with any other parameter is answered
-# but not cached, so junk query strings cannot flood the cache.
-KNOWN_PARAMETERS = SEARCH_PARAMETERS | {"codes", "terms", "maxList", "p", "modifier"}
+# sitemaps' `p`, the code page's `modifier` and `locality`, the fees API's `code`. A request
+# with any other parameter is answered but not cached, so junk query strings cannot flood
+# the cache.
+KNOWN_PARAMETERS = SEARCH_PARAMETERS | {
+    "codes", "terms", "maxList", "p", "modifier", "code", "locality",
+}  # fmt: skip
 MAX_CACHED_QUERY = 500
 
 

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from codes.cache import cached_for_readers as cached
-from codes.views import api, browse, compare, search
+from codes.views import api, browse, compare, releases, search
 
 
 class CodeConverter:
@@ -41,5 +41,8 @@ urlpatterns = [
     path("search/", cached(search.search), name="search"),
     path("compare/", cached(compare.compare), name="compare"),
     path("api/codes/<code:code>", cached(api.code_detail), name="api-code-detail"),
+    path("api/fees", cached(api.fees), name="api-fees"),
     path("api/search", cached(search.autocomplete), name="api-search"),
+    path("releases/", cached(releases.release_list), name="release-list"),
+    path("releases/<slug:label>/", cached(releases.release_detail), name="release-detail"),
 ]

@@ -1,16 +1,37 @@
+import os
 import time
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
 from codes.models import CodeProcedure, EditorialState, Section
 
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_RVU25D = ROOT / "fixtures" / "cms" / "rvu25d"
+# CMS's real files, shared beside the repository (../shared/data/cms/rvu25d).
+SHARED_RVU25D = ROOT.parent / "shared" / "data" / "cms" / "rvu25d"
+
+
+@pytest.fixture
+def cms_rvu25d():
+    """The folder holding CMS's full RVU25D files: skip without it, except in CI, which
+    must run these tests and fails instead."""
+    if not (SHARED_RVU25D / "PPRRVU2025_Oct.csv").is_file():
+        reason = f"CMS's RVU25D files are not at {SHARED_RVU25D}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must run the tests on CMS's real files: {reason}")
+        pytest.skip(reason)
+    return SHARED_RVU25D
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Load the real reference content once; each test runs in a transaction over it."""
+    """Load the real reference content once, as `make run` does (the catalogue, then the
+    RVU25D extract the repository ships); each test runs in a transaction over it."""
     with django_db_blocker.unblock():
         call_command("load_reference_data", verbosity=0)
+        call_command("import_cms_pfs", str(SHIPPED_RVU25D), verbosity=0)
 
 
 @pytest.fixture(autouse=True)

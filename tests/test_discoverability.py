@@ -28,7 +28,9 @@ def test_code_api_returns_the_published_fields(client):
         "verified": False,
         "note": data["inpatient_only"]["note"],
     }
-    assert data["global_period"] is None  # not yet verified
+    # Verified by CMS's release, which the answer names.
+    assert data["global_period"] == "090"
+    assert data["medicare"]["release"]["label"] == "RVU25D"
     assert any(r["code"] == "64868" for r in data["relations"]) and data["sources"]
 
 
@@ -126,8 +128,9 @@ def test_descriptor_import_refuses_without_a_licence(settings, tmp_path):
 @pytest.mark.parametrize(
     ("url", "queries"),
     [
-        # The code with its section, replacement and fact sources (1), eight prefetches.
-        ("/api/codes/64866", 9),
+        # The code with its section, replacement and fact sources (1), eight prefetches;
+        # CMS's release in effect, its row for the code and the localities (3).
+        ("/api/codes/64866", 12),
         # The index: the codes' number of pages (1) and newest change (1); the browse
         # pages' sections, specialties, nerves and modifiers (4).
         ("/sitemap.xml", 6),

@@ -249,14 +249,15 @@ def crowded_64866(db):
 def test_code_page_query_budget(client, crowded_64866, django_assert_num_queries):
     # 1 code with section, replacement and sources of facts; 8 prefetches (examples,
     # modifiers, specialties, places, nerves, sources, relations out, relations in);
-    # 1 sections for the breadcrumb; 2 neighbours.
-    with django_assert_num_queries(12):
+    # 1 sections for the breadcrumb; 2 neighbours; Medicare facts: 1 release in effect,
+    # 1 its row for the code, 1 the localities.
+    with django_assert_num_queries(15):
         assert client.get("/codes/64866/").status_code == 200
 
 
 def test_code_not_found_query_budget(client, django_assert_num_queries):
-    # 1 lookup, 2 nearest (below, above).
-    with django_assert_num_queries(3):
+    # 1 lookup, 2 nearest (below, above), 2 what CMS's release says (release, row).
+    with django_assert_num_queries(5):
         assert client.get("/codes/64867/").status_code == 404
 
 

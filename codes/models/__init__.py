@@ -1,5 +1,6 @@
-"""The models, by area: the catalogue (codes and their vocabularies), editorial bookkeeping
-and search bookkeeping. `from codes.models import CodeProcedure` works as before."""
+"""The models, by area: the catalogue (codes and their vocabularies), editorial bookkeeping,
+search bookkeeping and the facts imported from CMS's files by release (medicare).
+`from codes.models import CodeProcedure` works as before."""
 
 from codes.models.catalogue import (
     CODE_FORMAT,
@@ -26,6 +27,13 @@ from codes.models.catalogue import (
     sees_drafts,
 )
 from codes.models.editorial import SeededRecord
+from codes.models.medicare import (
+    FeeScheduleRow,
+    Locality,
+    Release,
+    ReleaseFile,
+    ReleaseKind,
+)
 from codes.models.search import CatalogueGeneration, SearchEntry
 
 __all__ = [
@@ -40,12 +48,17 @@ __all__ = [
     "CodeRelation",
     "CodeStatus",
     "EditorialState",
+    "FeeScheduleRow",
     "GlobalPeriod",
     "InpatientOnly",
+    "Locality",
     "Modifier",
     "Nerve",
     "PlaceOfService",
     "RelationType",
+    "Release",
+    "ReleaseFile",
+    "ReleaseKind",
     "SearchEntry",
     "Section",
     "SeededRecord",

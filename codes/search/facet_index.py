@@ -7,9 +7,9 @@ are one boolean array, and every facet's counts, each over the matches filtered 
 other facet, come from one `numpy.bincount` per facet: under a millisecond at any size.
 
 The index is a snapshot of the database, rebuilt in each process when the catalogue
-version (`CatalogueVersion`, moved by database triggers on every change to codes, their
+generation (`generation.py`, moved by database triggers on every change to codes, their
 links or vocabularies) is no longer the one it was built from. One query per request
-reads that version.
+reads it.
 """
 
 import threading

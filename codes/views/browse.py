@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
+from codes.cms.facts import medicare_facts, medicare_rows
 from codes.models import (
     CodeModifier,
     CodeProcedure,
@@ -74,15 +75,25 @@ def code_detail(request, code):
     codes = visible_codes(request)
     procedure = codes.for_detail_page().filter(code=code).first()
     if procedure is None:
+        release, rows = medicare_rows([code])
         return render(
             request,
             "codes/code_not_found.html",
-            {"code": code, "nearest": codes.nearest_to(code)},
+            {
+                "code": code,
+                "nearest": codes.nearest_to(code),
+                "cms_release": release,
+                "cms_row": rows.get(code),
+            },
             status=404,
         )
     sections = Section.objects.all()
+    medicare = medicare_facts(code, request.GET.get("locality", "").strip())
+    for code_modifier in procedure.code_modifiers.all():
+        code_modifier.cms_policy = medicare.policy_for_modifier(code_modifier.modifier.code)
     context = {
         "procedure": procedure,
+        "medicare": medicare,
         "breadcrumbs": breadcrumbs_by_section(sections)[procedure.section_id],
         "previous_code": codes.filter(code__lt=code)
         .order_by("-code")

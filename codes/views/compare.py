@@ -5,6 +5,9 @@ import re
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from codes.cms import indicators
+from codes.cms.facts import medicare_rows
+from codes.cms.payment import payments
 from codes.models import is_cpt_code
 from codes.rich_text import render_markdown
 from codes.views.browse import visible_codes
@@ -15,8 +18,62 @@ MAX_PARAMETER_LENGTH = 200
 MARKDOWN_FACTS = {"Summary", "Medical necessity", "Documentation"}
 
 
-def field_rows(codes):
+NOT_IN_RELEASE = "Not in CMS's release"
+
+
+def medicare_facts(release, cms_rows):
+    """The compared facts CMS's release gives: (label, value of a code)."""
+    if release is None:
+        return []
+
+    def from_row(describe):
+        def value_of(code):
+            row = cms_rows.get(code.code)
+            return describe(row) if row else NOT_IN_RELEASE
+
+        return value_of
+
+    def both(first, second):
+        return lambda row: f"{getattr(row, first)} / {getattr(row, second)}"
+
+    def paid(row):
+        amounts = payments(row)
+        return f"${amounts['facility'].amount} / ${amounts['non_facility'].amount}" + (
+            " (non-facility NA)" if row.nonfacility_na else ""
+        )
+
+    facts = [
+        (f"Medicare status ({release.label})",
+         from_row(lambda row: f"{row.status}: {indicators.STATUS[row.status]}")),
+        ("Work RVU", from_row(lambda row: str(row.work_rvu))),
+        ("PE RVU, facility / non-facility",
+         from_row(both("facility_pe_rvu", "nonfacility_pe_rvu"))),
+        ("Malpractice RVU", from_row(lambda row: str(row.mp_rvu))),
+        ("Total RVUs, facility / non-facility",
+         from_row(both("facility_total", "nonfacility_total"))),
+        ("National payment, facility / non-facility", from_row(paid)),
+    ]  # fmt: skip
+    for field_name, name, modifiers, meanings in indicators.POLICY_INDICATORS:
+        facts.append(
+            (
+                f"{name} ({', '.join(modifiers)})",
+                from_row(
+                    lambda row, f=field_name, m=meanings: f"{getattr(row, f)}: {m[getattr(row, f)]}"
+                ),
+            )
+        )
+    return facts
+
+
+def field_rows(codes, release=None, cms_rows=None):
     """Return (label, [value per code], differs) for each compared fact."""
+    cms_rows = cms_rows or {}
+
+    def global_period(code):
+        row = cms_rows.get(code.code)
+        if row:
+            return f"{row.global_days}: {indicators.GLOBAL_DAYS[row.global_days]} (CMS)"
+        return code.get_global_period_display()
 
     def names(related):
         return ", ".join(str(item) for item in related) or "—"
@@ -25,7 +82,7 @@ def field_rows(codes):
         ("Title", lambda c: c.title),
         ("Status", lambda c: c.get_status_display()),
         ("Add-on code", lambda c: "Yes" if c.is_add_on else "No"),
-        ("Global period", lambda c: c.get_global_period_display()),
+        ("Global period", global_period),
         (
             "CMS inpatient-only",
             lambda c: (
@@ -37,6 +94,7 @@ def field_rows(codes):
                 )
             ),
         ),
+        *medicare_facts(release, cms_rows),
         ("Section", lambda c: c.section.name),
         ("Summary", lambda c: c.summary),
         ("Nerves", lambda c: names(n.name for n in c.nerves.all())),
@@ -96,9 +154,10 @@ def compare(request):
     if len(codes) < 2:
         problems.append("Give at least two codes, e.g. ?codes=64866,64868.")
     status = 400 if problems and len(codes) < 2 else 200
+    release, medicare = medicare_rows([c.code for c in codes]) if len(codes) >= 2 else (None, {})
     context = {
         "codes": codes,
-        "rows": field_rows(codes) if len(codes) >= 2 else [],
+        "rows": field_rows(codes, release, medicare) if len(codes) >= 2 else [],
         "problems": problems,
         "raw": raw[:MAX_PARAMETER_LENGTH],
     }

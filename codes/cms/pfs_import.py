@@ -1,0 +1,244 @@
+"""Store a Physician Fee Schedule release: its PPRRVU rows and its localities.
+
+Takes the PPRRVU file itself (CSV or fixed-width), a folder, or CMS's zip. The same bytes a
+second time change nothing (recognised by SHA-256 before anything is parsed); a new release
+is stored beside the older ones; a bad file stores nothing. The AMA descriptors in CMS's file
+are never stored, except into the official descriptor field of a licensed deployment.
+"""
+
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from codes.cache import bump_content_generation
+from codes.cms import gpci, locco, pprrvu
+from codes.cms.changes import COMPARED_FIELDS, compare, rows_by_key
+from codes.cms.files import sha256
+from codes.models import (
+    CodeProcedure,
+    FeeScheduleRow,
+    Locality,
+    Release,
+    ReleaseFile,
+    ReleaseKind,
+    is_cpt_code,
+)
+
+BATCH_SIZE = 2000
+
+
+class ImportRefused(Exception):
+    """The import cannot go ahead for a reason that is not a fault in one line of a file."""
+
+
+@dataclass
+class SourceFile:
+    name: str
+    data: bytes
+
+    @property
+    def sha256(self):
+        return sha256(self.data)
+
+
+@dataclass
+class SourceFiles:
+    pprrvu: SourceFile
+    gpci: SourceFile | None = None
+    locco: SourceFile | None = None
+    container: str = ""
+
+    def all(self):
+        return [f for f in (self.pprrvu, self.gpci, self.locco) if f is not None]
+
+
+def collect(path):
+    """Find the PPRRVU file (and GPCI and LOCCO beside it) in a file, a folder or a zip."""
+    path = Path(path)
+    if not path.exists():
+        raise ImportRefused(f"No such file or folder: {path}")
+    if path.is_dir():
+        entries = {p.name: p for p in sorted(path.iterdir()) if p.is_file()}
+        return pick(entries, lambda p: p.read_bytes(), path.name)
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            entries = {
+                Path(info.filename).name: info for info in archive.infolist() if not info.is_dir()
+            }
+            return pick(entries, archive.read, path.name)
+    return SourceFiles(pprrvu=SourceFile(path.name, path.read_bytes()))
+
+
+def pick(entries, read, container):
+    def first(matches):
+        # CMS ships each file as CSV and fixed-width; the CSV's header names its columns.
+        names = sorted(name for name in entries if matches(name))
+        names.sort(key=lambda name: not name.lower().endswith(".csv"))
+        return SourceFile(names[0], read(entries[names[0]])) if names else None
+
+    found = first(pprrvu.looks_like_pprrvu)
+    if found is None:
+        raise ImportRefused(f"{container}: no PPRRVU file (PPRRVU…csv or .txt) in it")
+    return SourceFiles(
+        pprrvu=found,
+        gpci=first(gpci.looks_like_gpci),
+        locco=first(locco.looks_like_locco),
+        container=container,
+    )
+
+
+@dataclass
+class Outcome:
+    state: str  # "unchanged", "imported" or "dry run"
+    release: Release | None = None
+    label: str = ""
+    previous: Release | None = None
+    changes: object = None
+    row_count: int = 0
+    locality_count: int = 0
+    notes: list = field(default_factory=list)
+
+
+def release_facts(sources, parsed, options):
+    """Decide the label and dates: the file's own header, else the options, else the names."""
+    from_file = parsed.facts
+    from_name = pprrvu.release_from_name(sources.pprrvu.name)
+    from_container = pprrvu.release_from_container(sources.container)
+    facts = {}
+    for name in ("label", "released_on", "effective_from"):
+        stated, given = getattr(from_file, name), options.get(name)
+        if stated and given and stated != given:
+            raise ImportRefused(
+                f"{sources.pprrvu.name} says its {name.replace('_', ' ')} is {stated}, "
+                f"not {given}; leave the option out"
+            )
+        facts[name] = stated or given or getattr(from_name, name) or getattr(from_container, name)
+    if not facts["label"]:
+        raise ImportRefused(
+            f"{sources.pprrvu.name} does not name its release; give --label (e.g. RVU25D)"
+        )
+    return facts
+
+
+def import_release(
+    path,
+    *,
+    label=None,
+    released_on=None,
+    effective_from=None,
+    imported_by="",
+    dry_run=False,
+    replace=False,
+    rvu_threshold=Decimal("0"),
+    progress=None,
+):
+    """Import a release; return an Outcome. Raises CmsFileError or ImportRefused."""
+    sources = collect(path)
+    hashes = {source.name: source.sha256 for source in sources.all()}
+    same = same_release(hashes)
+    if same is not None:
+        return Outcome("unchanged", release=same, label=same.label)
+
+    parsed = pprrvu.read(sources.pprrvu.name, sources.pprrvu.data)
+    localities = read_localities(sources)
+    facts = release_facts(
+        sources,
+        parsed,
+        {"label": label, "released_on": released_on, "effective_from": effective_from},
+    )
+    existing = Release.objects.filter(kind=ReleaseKind.FEE_SCHEDULE, label=facts["label"]).first()
+    if existing is not None and not replace:
+        names = ", ".join(f.name for f in existing.files.all())
+        raise ImportRefused(
+            f"{facts['label']} is already imported, from other files ({names}). CMS names a "
+            "corrected release anew (e.g. RVU25AR); give that name with --label, or pass "
+            "--replace to put these files in its place"
+        )
+
+    earlier = Release.objects.in_effect(on=facts["effective_from"]).exclude(label=facts["label"])
+    previous = earlier.first()
+    changes = None
+    if previous is not None:
+        old_rows = rows_by_key(
+            FeeScheduleRow.objects.filter(release=previous).values(
+                "hcpcs", "modifier", *COMPARED_FIELDS
+            )
+        )
+        changes = compare(old_rows, rows_by_key(parsed.rows), rvu_threshold)
+    outcome = Outcome(
+        "dry run" if dry_run else "imported",
+        label=facts["label"],
+        previous=previous,
+        changes=changes,
+        row_count=len(parsed.rows),
+        locality_count=len(localities),
+    )
+    if dry_run:
+        return outcome
+
+    with transaction.atomic():
+        if existing is not None:
+            existing.delete()
+        release = Release.objects.create(
+            kind=ReleaseKind.FEE_SCHEDULE, imported_by=imported_by, **facts
+        )
+        ReleaseFile.objects.bulk_create(
+            ReleaseFile(release=release, name=name, sha256=digest)
+            for name, digest in hashes.items()
+        )
+        bar = progress(total=len(parsed.rows) + len(localities)) if progress else None
+        for start in range(0, len(parsed.rows), BATCH_SIZE):
+            batch = parsed.rows[start : start + BATCH_SIZE]
+            FeeScheduleRow.objects.bulk_create(
+                [FeeScheduleRow(release=release, **row) for row in batch]
+            )
+            if bar:
+                bar.update(len(batch))
+        Locality.objects.bulk_create([Locality(release=release, **row) for row in localities])
+        if bar:
+            bar.update(len(localities))
+            bar.close()
+        if settings.CPT_LICENSED:
+            outcome.notes.append(store_descriptors(parsed.descriptors, release))
+        bump_content_generation()
+    outcome.release = release
+    return outcome
+
+
+def same_release(hashes):
+    """Return the release imported from exactly these files, or None."""
+    candidates = Release.objects.filter(
+        kind=ReleaseKind.FEE_SCHEDULE, files__sha256__in=hashes.values()
+    ).prefetch_related("files")
+    for release in candidates:
+        if {f.sha256 for f in release.files.all()} == set(hashes.values()):
+            return release
+    return None
+
+
+def read_localities(sources):
+    if sources.gpci is None:
+        return []
+    rows = gpci.read(sources.gpci.name, sources.gpci.data)
+    counties = locco.read(sources.locco.name, sources.locco.data) if sources.locco else {}
+    for row in rows:
+        row["counties"] = counties.get((row["contractor"], row["number"]), "")
+    return rows
+
+
+def store_descriptors(descriptors, release):
+    """A licensed deployment: put CMS's descriptors into the catalogue's official field."""
+    changed = 0
+    wanted = {code: text for code, text in descriptors.items() if is_cpt_code(code)}
+    for procedure in CodeProcedure.objects.filter(code__in=wanted):
+        if procedure.official_descriptor != wanted[procedure.code]:
+            procedure.official_descriptor = wanted[procedure.code]
+            procedure.version += 1
+            procedure._change_reason = f"import_cms_pfs {release.label}"
+            procedure.save()
+            changed += 1
+    return f"{changed} official descriptors updated (CPT_LICENSED)"
