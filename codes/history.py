@@ -1,25 +1,20 @@
-"""Reverting a code to an earlier version, with everything that hangs off it.
+"""Reverting a code to an earlier history entry, with everything that hangs off it.
 
-django-simple-history's revert form puts back a code's own fields. A code's page also
-shows its lists (specialties, places of service, nerves, sources) and its rows (clinical
-examples, modifier notes, relations to other codes); an editor who reverts expects those
-back as they were too, and nothing else lost. The lists are recorded with each version of
-the code; the rows keep their own history, read here as they stood at the version's time.
-Every row put back is itself a new, attributed change in its history, so a revert can be
-reverted.
+A code's page shows its own fields, its lists (specialties, places of service, nerves,
+sources) and its rows (clinical examples, modifier notes, relations to other codes); an
+editor who reverts expects all of them back as they were, and nothing else lost. The lists
+are recorded with each history entry of the code; the rows keep their own history, read
+here as they stood at the entry's time. A revert is a change set like any edit
+(`revert_changes`), shown in full before it is applied and reviewed like any edit.
 """
 
-from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import get_m2m_reverse_field_name
 
-from codes.models import ClinicalExample, CodeModifier, CodeProcedure, CodeRelation
-
-# The rows edited inline on a code's page: (model, the field naming the code).
-CODE_ROWS = [(ClinicalExample, "code"), (CodeModifier, "code"), (CodeRelation, "from_code")]
+from codes.editorial import CODE_ROWS, field_values
+from codes.models import CodeProcedure
 
 
 def tracked_lists():
@@ -58,7 +53,7 @@ def rows_at(version):
     """Return {model: {pk: instance}} of the code's rows as they stood with `version`."""
     until = superseded_at(version)
     rows = {}
-    for model, code_field in CODE_ROWS:
+    for model, code_field in CODE_ROWS.values():
         if until is None:
             found = model.objects.filter(**{code_field: version.id})
         else:
@@ -69,42 +64,30 @@ def rows_at(version):
     return rows
 
 
-def rows_to_restore(user):
-    """The row models `user` may add, change and delete (a revert may need all three)."""
-    allowed = []
-    for model, code_field in CODE_ROWS:
-        opts = model._meta
-        if all(
-            user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}")
-            for action in ("add", "change", "delete")
-        ):
-            allowed.append((model, code_field))
-    return allowed
+def revert_changes(code, version):
+    """The change set that puts `code` back as it stood with `version`: its own fields,
+    its lists and its rows. It goes through `codes.editorial` like any edit, so it is
+    reviewed when the code is published and shown in full before anything is applied.
 
-
-@dataclass
-class Restored:
-    added: int = 0
-    changed: int = 0
-    removed: int = 0
-    # Left out: a newer row holds its unique place (the same relation, say), or the code
-    # or modifier it pointed at is gone.
-    skipped: int = 0
-
-
-@transaction.atomic
-def restore_rows(code, version, user):
-    """Make the code's rows what they were at `version`; return what changed, as
-    {verbose name plural: Restored}. Only the kinds of rows `user` may edit."""
-    then = rows_at(version)
+    Rows added since the version are removed only when their history shows them added
+    after it: a row with no history (added by bulk_create or SQL) is kept, never lost."""
+    then = version.instance
+    fields = {}
+    for name, value in field_values(then).items():
+        if name == "code":
+            continue  # the code itself is never reverted
+        if field_values(code, [name])[name] != value:
+            fields[name] = value
+    lists = {}
+    for name, ids in lists_at(version).items():
+        if sorted(getattr(code, name).values_list("pk", flat=True)) != sorted(ids):
+            lists[name] = sorted(ids)
     until = superseded_at(version)
-    reason = f"Reverted with {code.code} to its version of {version.history_date:%Y-%m-%d %H:%M}"
-    report = {}
-    for model, code_field in rows_to_restore(user):
+    wanted_rows = rows_at(version)
+    rows = {}
+    for key, (model, code_field) in CODE_ROWS.items():
         current = {row.pk: row for row in model.objects.filter(**{code_field: code})}
-        wanted = then[model]
-        # Remove only rows whose history shows them added after the version: a row with
-        # no history (added by bulk_create or SQL) is kept, never lost.
+        wanted = wanted_rows[model]
         added_since = set(
             model.history.filter(
                 id__in=[pk for pk in current if pk not in wanted],
@@ -112,52 +95,17 @@ def restore_rows(code, version, user):
                 history_date__gte=until or timezone.now(),
             ).values_list("id", flat=True)
         )
-        removed = [row for pk, row in current.items() if pk in added_since]
-        counts = Restored(removed=len(removed))
-        for row in removed:
-            row._change_reason = reason
-            row.delete()
+        changes = [{"id": pk, "delete": True} for pk in current if pk in added_since]
         for pk, old in wanted.items():
-            if pk in current and same_fields(current[pk], old):
-                continue
-            fields = {field.attname: getattr(old, field.attname) for field in concrete(model)}
-            restored = model(**fields)
-            if not target_exists(restored):
-                counts.skipped += 1
-                continue
-            restored._change_reason = reason
-            try:
-                with transaction.atomic():
-                    restored.save(force_insert=pk not in current)
-            except IntegrityError:
-                counts.skipped += 1
-                continue
+            old_values = field_values(old)
+            old_values.pop(code_field, None)
             if pk in current:
-                counts.changed += 1
+                now = field_values(current[pk])
+                differing = {k: v for k, v in old_values.items() if now.get(k) != v}
+                if differing:
+                    changes.append({"id": pk, "fields": differing})
             else:
-                counts.added += 1
-        if counts != Restored():
-            report[str(model._meta.verbose_name_plural)] = counts
-    return report
-
-
-def concrete(model):
-    return list(model._meta.concrete_fields)
-
-
-def same_fields(row, other):
-    return all(
-        getattr(row, field.attname) == getattr(other, field.attname)
-        for field in concrete(type(row))
-    )
-
-
-def target_exists(row):
-    """Whether every row the restored row points at still exists."""
-    for field in concrete(type(row)):
-        target = getattr(row, field.attname)
-        if field.is_relation and target is not None:
-            manager = field.related_model._default_manager
-            if not manager.filter(pk=target).exists():
-                return False
-    return True
+                changes.append({"id": None, "fields": old_values})
+        if changes:
+            rows[key] = changes
+    return {"fields": fields, "lists": lists, "rows": rows}

@@ -1,6 +1,8 @@
 """The editorial roles and their permissions: least privilege, one place.
 
-Used by the data migration that creates the groups, and by tests.
+The migrations that create and update the groups hold their own copies, as they stood when
+written; change the roles here and in a new migration together (tests hold the database's
+groups to this).
 """
 
 CONTENT_MODELS = ["section", "modifier", "specialty", "nerve", "placeofservice", "source"]
@@ -19,6 +21,8 @@ EDITOR_PERMISSIONS = [
     ],
     # The vocabularies.
     *[f"{action}_{model}" for model in CONTENT_MODELS for action in ("add", "change", "view")],
+    # Their own revisions and the review queue (approving takes the publish permission).
+    "view_revision",
 ]
 
 ROLES = {
@@ -37,6 +41,9 @@ ROLES = {
             for model in ("user", "group")
             for action in ("add", "change", "delete", "view")
         ],
+        # Log-in lockouts: seen and lifted (deleting the attempts) in the admin.
+        "view_accessattempt",
+        "delete_accessattempt",
     ],
 }
 
@@ -46,7 +53,7 @@ def ensure_roles(group_model, permission_model, using="default"):
     for name, codenames in ROLES.items():
         group, _ = group_model.objects.using(using).get_or_create(name=name)
         permissions = permission_model.objects.using(using).filter(
-            codename__in=codenames, content_type__app_label__in=["codes", "auth"]
+            codename__in=codenames, content_type__app_label__in=["codes", "auth", "axes"]
         )
         missing = set(codenames) - set(permissions.values_list("codename", flat=True))
         if missing:

@@ -64,6 +64,27 @@ class LoginRequiredEverywhereMiddleware:
         return self.get_response(request)
 
 
+class LoginSprayGuardMiddleware:
+    """Refuse log-ins from an address that has tried many different user names lately
+    (cptsite/lockout.py), with the page that says when to try again."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and request.path in login_paths():
+            from cptsite.lockout import locked_out_page, spraying_locked_until
+
+            retry_at = spraying_locked_until(client_ip(request))
+            if retry_at is not None:
+                return locked_out_page(request, retry_at)
+        return self.get_response(request)
+
+
+def login_paths():
+    return {reverse("login"), reverse("admin:login")}
+
+
 def client_ip(request):
     """The client's address: REMOTE_ADDR, or behind PROXY_COUNT proxies the address they
     recorded in X-Forwarded-For (never a value the client could set itself)."""

@@ -70,7 +70,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "codes.apps.ReferenceAdminConfig",  # django.contrib.admin with our site (codes/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "cptsite.middleware.PermissionsPolicyMiddleware",
     "cptsite.middleware.LoginRequiredEverywhereMiddleware",
+    "cptsite.middleware.LoginSprayGuardMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -217,10 +218,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
-# Repeated failed logins lock out the address or the user name for a while (django-axes).
+# Repeated failed logins lock out the user name *from that address* for a while
+# (django-axes), so nobody can lock a colleague out from elsewhere or lock out everyone
+# behind a shared address; an address trying many user names is locked as a whole
+# (cptsite/lockout.py).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "cptsite.lockout.locked_out"
+LOGIN_SPRAY_USERNAME_LIMIT = env_int("LOGIN_SPRAY_USERNAME_LIMIT", 10)
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -304,3 +310,11 @@ SITE_NAME = "CPT Reference"
 CPT_LICENSED = env_bool("CPT_LICENSED", default=False)
 # Year printed in the AMA notice: the edition of CPT the content was checked against.
 CPT_COPYRIGHT_YEAR = env_int("CPT_COPYRIGHT_YEAR", 2026)
+
+# How public pages credit the last review: "name" (the reviewer's full name, or "a reviewer"
+# when the account has none) or "role" (always "a reviewer"). Never a user name.
+REVIEWER_SHOWN_AS = os.environ.get("REVIEWER_SHOWN_AS", "name")
+if REVIEWER_SHOWN_AS not in {"name", "role"}:
+    raise ImproperlyConfigured(
+        f"REVIEWER_SHOWN_AS must be name or role; got {REVIEWER_SHOWN_AS!r}."
+    )

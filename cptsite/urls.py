@@ -9,10 +9,6 @@ from codes.sitemaps import SITEMAPS
 from codes.views.browse import robots_txt
 from cptsite.health import healthz
 
-admin.site.site_header = "CPT Reference editors"
-admin.site.site_title = "CPT Reference admin"
-admin.site.index_title = "Reference content"
-
 urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -11,11 +11,21 @@ pytestmark = pytest.mark.django_db
 HEADER = ",".join(COLUMNS)
 
 
-def run(tmp_path, *lines, dry_run=False, text=None):
+@pytest.fixture(autouse=True)
+def importer(django_user_model):
+    """The user the import runs as: an editor."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("importer", is_staff=True)
+    user.groups.set(Group.objects.filter(name="Editors"))
+    return user
+
+
+def run(tmp_path, *lines, dry_run=False, text=None, user="importer"):
     path = tmp_path / "update.csv"
     path.write_text(text if text is not None else "\n".join([HEADER, *lines]) + "\n")
     out = io.StringIO()
-    args = [str(path), "--dry-run"] if dry_run else [str(path)]
+    args = [str(path), "--dry-run"] if dry_run else [str(path), *(["--user", user] if user else [])]
     call_command("import_codes", *args, stdout=out)
     return out.getvalue()
 
@@ -36,7 +46,8 @@ def test_new_code_is_created_as_a_draft(tmp_path):
     assert "line 2 64999 created" in output and "1 created" in output
 
 
-def test_changed_row_reports_which_fields_and_names_the_import_in_history(tmp_path):
+def test_changed_row_reports_which_fields_and_names_the_import_and_user_in_history(tmp_path):
+    CodeProcedure.objects.filter(code="64864").update(editorial_state=EditorialState.DRAFT)
     existing = CodeProcedure.objects.get(code="64864")
     line = row(code="64864", title="Retitled facial nerve suture", effective="",
                summary=existing.summary)  # fmt: skip
@@ -44,14 +55,37 @@ def test_changed_row_reports_which_fields_and_names_the_import_in_history(tmp_pa
     assert "line 2 64864 changed: title" in output
     record = CodeProcedure.objects.get(code="64864").history.first()
     assert record.history_change_reason == "import_codes update.csv"
+    assert record.history_user.username == "importer"
     assert record.title == "Retitled facial nerve suture"
+
+
+def test_a_change_to_a_published_code_is_proposed_for_review(tmp_path, client):
+    from codes.models import Revision
+
+    existing = CodeProcedure.objects.get(code="64864")
+    line = row(code="64864", title="Retitled facial nerve suture", effective="",
+               summary=existing.summary)  # fmt: skip
+    output = run(tmp_path, line)
+    assert "line 2 64864 proposed: title" in output and "1 proposed" in output
+    assert CodeProcedure.objects.get(code="64864").title == existing.title
+    revision = Revision.objects.get()
+    assert revision.author.username == "importer" and revision.note == "import_codes update.csv"
+    assert revision.changes == {"fields": {"title": "Retitled facial nerve suture"}}
+    assert existing.title in client.get("/codes/64864/").content.decode()
+
+
+def test_a_real_run_says_who_runs_it(tmp_path):
+    with pytest.raises(CommandError, match="--user"):
+        run(tmp_path, row(), user="")
+    with pytest.raises(CommandError, match="No active user"):
+        run(tmp_path, row(), user="nobody-here")
 
 
 def test_importing_the_same_file_twice_changes_nothing_the_second_time(tmp_path):
     run(tmp_path, row())
     version = CodeProcedure.objects.get(code="64999").version
     output = run(tmp_path, row())
-    assert "0 created, 0 changed, 1 unchanged" in output
+    assert "0 created, 0 changed, 0 proposed, 1 unchanged" in output
     assert CodeProcedure.objects.get(code="64999").version == version
 
 
@@ -83,6 +117,18 @@ def test_deleted_code_with_a_replacement_created_later_in_the_file(tmp_path, cli
             title=CodeProcedure.objects.get(code="64862").title),
         row(code="64997"),
     )  # fmt: skip
+    # 64862 is published: the change waits for a reviewer, as one revision.
+    from django.contrib.auth.models import Group
+
+    from codes import editorial
+    from codes.models import Revision
+
+    assert CodeProcedure.objects.get(code="64862").status == "active"
+    revision = Revision.objects.get()
+    assert set(revision.changes["fields"]) >= {"status", "deleted_date", "replaced_by"}
+    reviewer = type(revision.author).objects.create_user("rita", is_staff=True)
+    reviewer.groups.set(Group.objects.filter(name="Reviewers"))
+    editorial.approve(revision, reviewer)
     deleted = CodeProcedure.objects.get(code="64862")
     assert deleted.status == "deleted" and deleted.replaced_by.code == "64997"
     # The new code arrives as a draft; once a reviewer publishes it, the banner names it.
@@ -132,7 +178,7 @@ def test_columns_left_out_of_the_file_are_left_alone(tmp_path):
         f'code,title,status,section,is_add_on\n64868,"{before.title}",active,neurorrhaphy,no\n'
     )
     out = io.StringIO()
-    call_command("import_codes", str(path), stdout=out)
+    call_command("import_codes", str(path), "--user", "importer", stdout=out)
     after = CodeProcedure.objects.get(code="64868")
     assert "1 unchanged" in out.getvalue()
     assert after.summary == before.summary

@@ -90,21 +90,46 @@ def attempt(client, username, password, address="10.0.0.1"):
     )
 
 
-def test_repeated_failures_from_one_address_are_locked_out(staff, settings):
+def test_repeated_failures_lock_that_user_name_from_that_address(staff, settings):
     client = Client()
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         assert attempt(client, "sam", "wrong").status_code == 200
     assert attempt(client, "sam", "wrong").status_code == 429  # the limit is reached
     locked = attempt(client, "sam", "correct-horse-battery")
     assert locked.status_code == 429
-    assert "Too many failed log-ins" in locked.content.decode()
+    html = locked.content.decode()
+    assert "Too many failed log-ins" in html and "Try again after" in html
 
 
-def test_repeated_failures_for_one_user_lock_that_user_from_any_address(staff, settings):
+def test_wrong_passwords_from_elsewhere_never_lock_a_user_out_at_their_desk(staff, settings):
     client = Client()
-    for number in range(settings.AXES_FAILURE_LIMIT):
-        attempt(client, "sam", "wrong", address=f"10.0.1.{number}")
-    assert attempt(client, "sam", "correct-horse-battery", address="10.0.2.1").status_code == 429
+    for number in range(settings.AXES_FAILURE_LIMIT * 2):
+        attempt(client, "sam", "wrong", address=f"10.0.1.{number % 2}")
+    response = attempt(client, "sam", "correct-horse-battery", address="10.0.2.1")
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+
+
+def test_a_colleagues_typos_behind_a_shared_address_lock_out_only_their_name(
+    staff, settings, django_user_model
+):
+    django_user_model.objects.create_user("kim", password="kims-own-password", is_staff=True)
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, "kim", "typo")  # the same hospital address as sam
+    assert attempt(client, "sam", "correct-horse-battery").status_code == 302
+
+
+def test_an_address_trying_many_user_names_is_paused_and_an_administrator_lifts_it(staff, settings):
+    from django.core.management import call_command
+
+    client = Client()
+    for number in range(settings.LOGIN_SPRAY_USERNAME_LIMIT):
+        attempt(client, f"guess{number}", "wrong", address="10.9.9.9")
+    locked = attempt(client, "sam", "correct-horse-battery", address="10.9.9.9")
+    assert locked.status_code == 429 and "Try again after" in locked.content.decode()
+    assert attempt(client, "sam", "correct-horse-battery", address="10.0.0.5").status_code == 302
+    call_command("axes_reset_ip", "10.9.9.9", verbosity=0)
+    assert attempt(Client(), "sam", "correct-horse-battery", address="10.9.9.9").status_code == 302
 
 
 def test_a_correct_password_before_the_limit_logs_in(staff):

@@ -26,7 +26,7 @@ from codes.models.catalogue import (
     is_cpt_code,
     sees_drafts,
 )
-from codes.models.editorial import SeededRecord
+from codes.models.editorial import Revision, RevisionState, SeededRecord
 from codes.models.medicare import (
     FeeScheduleRow,
     Locality,
@@ -59,6 +59,8 @@ __all__ = [
     "Release",
     "ReleaseFile",
     "ReleaseKind",
+    "Revision",
+    "RevisionState",
     "SearchEntry",
     "Section",
     "SeededRecord",

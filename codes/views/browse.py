@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
 from codes.cms.facts import medicare_facts, medicare_rows
+from codes.editorial import pending_revisions_of
 from codes.models import (
     CodeModifier,
     CodeProcedure,
@@ -103,8 +104,21 @@ def code_detail(request, code):
         "show_official_descriptor": settings.CPT_LICENSED and bool(procedure.official_descriptor),
         "next_code": codes.filter(code__gt=code).order_by("code").only("code", "title").first(),
         "asked_modifier": modifier_asked_about(procedure, request.GET.get("modifier", "")),
+        "reviewer_credit": reviewer_credit(procedure.reviewed_by),
     }
+    if request.user.is_staff:  # never cached: editors see what waits for review
+        context["pending_revisions"] = list(pending_revisions_of(procedure))
     return render(request, "codes/code_detail.html", context)
+
+
+def reviewer_credit(user):
+    """How a public page names who last reviewed a code: their full name or their role, by
+    the site's setting; never a user name."""
+    if user is None:
+        return ""
+    if settings.REVIEWER_SHOWN_AS == "name" and user.get_full_name():
+        return user.get_full_name()
+    return "a reviewer"
 
 
 def modifier_asked_about(procedure, typed):

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core import serializers
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
+from django.db.models.signals import post_save
 
 from codes.management.dry_run import DryRunRollback
 from codes.models import SeededRecord
@@ -91,7 +92,7 @@ class Command(BaseCommand):
                     "json", stream, using=self.using, handle_forward_references=True
                 )
             )
-        deferred = []
+        created, deferred = [], []
         for deserialized in objects:
             instance = deserialized.object
             # Natural keys of child rows read their parent: read it from the target database.
@@ -104,19 +105,25 @@ class Command(BaseCommand):
             if key in seeded:
                 counts["deleted_by_editor"] += 1
                 continue
-            # A normal save, not loaddata's raw one: auto timestamps are filled in and
-            # the usual signals (history, cache version) see a real creation.
-            instance._change_reason = f"Loaded from fixtures/{path.name}"
+            # A normal save, not loaddata's raw one: auto timestamps are filled in and the
+            # usual signals see a real creation. Its history is recorded once, below, with
+            # its lists and late fields in place: each list set would record an entry of
+            # its own.
+            instance.skip_history_when_saving = True
             instance.save(using=self.using)
             for field_name, related_pks in (deserialized.m2m_data or {}).items():
                 getattr(instance, field_name).set(related_pks)
             SeededRecord.objects.using(self.using).create(model_label=key[0], natural_key=key[1])
             seeded.add(key)
             counts["created"] += 1
+            created.append(instance)
             if deserialized.deferred_fields:
                 deferred.append(deserialized)
         for deserialized in deferred:
             deserialized.save_deferred_fields(using=self.using)
+        for instance in created:
+            del instance.skip_history_when_saving
+            record_creation(instance, f"Loaded from fixtures/{path.name}", self.using)
         return counts
 
     def report_file(self, path, counts):
@@ -125,3 +132,13 @@ class Command(BaseCommand):
                 f"{path.name}: {counts['created']} created, {counts['existing']} existing, "
                 f"{counts['deleted_by_editor']} deleted by editors"
             )
+
+
+def record_creation(instance, reason, using):
+    """Record one history entry, "Created", for a row saved without history: send the
+    post_save its first save held back (its receivers are the history and the page cache)."""
+    instance._change_reason = reason
+    post_save.send(
+        sender=type(instance), instance=instance, created=True, raw=False, using=using,
+        update_fields=None,
+    )  # fmt: skip

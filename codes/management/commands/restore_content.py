@@ -9,6 +9,7 @@ from pathlib import Path
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 
 from codes.cache import bump_content_generation
 from codes.models import CodeProcedure
@@ -29,7 +30,9 @@ class Command(BaseCommand):
                 "This database already holds codes; restore only into an empty, migrated "
                 "database (for example a new DATABASE_URL)."
             )
-        with transaction.atomic():
+        # The dump holds the history itself: loading must not record the load as new
+        # history (loaddata saves rows with forward references a second time, unraw).
+        with transaction.atomic(), override_settings(SIMPLE_HISTORY_ENABLED=False):
             call_command("loaddata", str(path), verbosity=0)
         bump_content_generation()
         self.stdout.write(
