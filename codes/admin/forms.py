@@ -18,10 +18,13 @@ class NormalisedCharField(forms.CharField):
         return normalised_text(initial or "") != self.to_python(data)
 
 
-# For ModelAdmin.formfield_overrides: merged with the admin's own widgets.
+# For ModelAdmin.formfield_overrides: merged with the admin's own widgets. The admin looks a
+# field's class up along its MRO, so the CharField subclasses with form fields of their own
+# (slugs; URLs and e-mail addresses are in the admin's own defaults) are named to keep them.
 NORMALISED_TEXT = {
     models.TextField: {"form_class": NormalisedCharField},
     models.CharField: {"form_class": NormalisedCharField},
+    models.SlugField: {},
 }
 
 CHANGE_NOTE_HELP = (

@@ -91,31 +91,71 @@ def make_staff(username, role):
     user.groups.add(Group.objects.get(name=role))
 
 
-def test_editor_sends_for_review_reviewer_publishes_public_sees_it(site, browser):
+def test_an_edit_to_a_published_code_waits_for_review_while_the_page_stays_up(site, browser):
     make_staff("eddie", "Editors")
     make_staff("rita", "Reviewers")
-    pk = CodeProcedure.objects.get(code="64864").pk
+    hypoglossal = CodeProcedure.objects.get(code="64868")
+    old_summary = hypoglossal.summary
+    new_summary = old_summary + " Rewritten in the browser."
 
     editor = browser.new_context().new_page()
     log_in(editor, site, "eddie")
-    editor.goto(f"{site}/admin/codes/codeprocedure/{pk}/change/")
-    editor.locator("#id_summary").fill("A summary an editor rewrote in the browser.")
-    editor.locator("#id_editorial_state").select_option("in_review")
+    editor.goto(f"{site}/admin/codes/codeprocedure/{hypoglossal.pk}/change/")
+    editor.locator("#id_summary").fill(new_summary)
+    editor.locator("#id_change_note").fill("Say what the repair restores.")
     editor.get_by_role("button", name="Save", exact=True).click()
-    expect(editor.locator(".messagelist")).to_contain_text("was changed successfully")
+    expect(editor.locator(".messagelist").first).to_contain_text("sent for review as revision")
+
+    # The public still sees the published text everywhere.
+    public = browser.new_context().new_page()
+    public.goto(site + "/codes/64868/")
+    expect(public.get_by_text("Rewritten in the browser.")).to_have_count(0)
+    expect(public.locator("main")).to_contain_text(old_summary[:60])
+    public.goto(site + "/search/?q=64868")
+    expect(public).to_have_url(re.compile(r"/codes/64868/$"))
+    public.goto(site + "/compare/?codes=64866,64868")
+    expect(public.locator("main")).to_contain_text("64868")
+    public.goto(site + "/api/codes/64868")
+    expect(public.locator("body")).not_to_contain_text("Rewritten in the browser.")
+
+    # The reviewer sees exactly one changed field, the new words marked, and approves.
+    reviewer = browser.new_context().new_page()
+    log_in(reviewer, site, "rita")
+    reviewer.goto(site + "/admin/codes/revision/")
+    reviewer.get_by_role("link", name="64868").first.click()
+    expect(reviewer.locator("tr.changed-field")).to_have_count(1)
+    expect(reviewer.locator("tr.changed-field th")).to_have_text("Summary")
+    expect(reviewer.locator("tr.changed-field ins")).to_contain_text("Rewritten in the browser")
+    expect(reviewer.get_by_text("Say what the repair restores.")).to_be_visible()
+    reviewer.get_by_role("button", name="Approve and publish this change").click()
+    expect(reviewer.locator(".messagelist")).to_contain_text("approved")
+
+    public.goto(site + "/codes/64868/")
+    expect(public.get_by_text("Rewritten in the browser.", exact=False)).to_be_visible()
+    expect(public.get_by_text(re.compile("Last reviewed: .* by Rita Reviewer"))).to_be_visible()
+
+
+def test_a_revert_shows_its_preview_and_loses_nothing(site, browser):
+    make_staff("rita", "Reviewers")
+    hypoglossal = CodeProcedure.objects.get(code="64868")
+    first_entry = hypoglossal.history.first()
+    examples = set(hypoglossal.examples.values_list("title", flat=True))
+    CodeProcedure.objects.filter(pk=hypoglossal.pk).update(title="A title changed later")
 
     reviewer = browser.new_context().new_page()
     log_in(reviewer, site, "rita")
-    reviewer.goto(f"{site}/admin/codes/codeprocedure/?editorial_state__exact=in_review")
-    reviewer.locator(f'input[name="_selected_action"][value="{pk}"]').check()
-    reviewer.locator('select[name="action"]').select_option("publish")
-    reviewer.get_by_role("button", name="Go").click()
-    expect(reviewer.locator(".messagelist")).to_contain_text("Published: 1 code")
-
-    public = browser.new_context().new_page()
-    public.goto(site + "/codes/64864/")
-    expect(public.get_by_text("A summary an editor rewrote in the browser.")).to_be_visible()
-    expect(public.get_by_text(re.compile("Last reviewed: .* by Rita Reviewer"))).to_be_visible()
+    reviewer.goto(
+        f"{site}/admin/codes/codeprocedure/{hypoglossal.pk}/history/{first_entry.history_id}/"
+    )
+    expect(reviewer.locator("tr.changed-field")).to_have_count(1)
+    expect(reviewer.locator("tr.changed-field td.diff-old")).to_contain_text("later")
+    reviewer.get_by_label("Change note").fill("Back to the reviewed title.")
+    reviewer.get_by_label(re.compile("I have read what the revert")).check()
+    reviewer.get_by_role("button", name="Revert").click()
+    expect(reviewer.locator(".messagelist")).to_contain_text("was reverted")
+    hypoglossal.refresh_from_db()
+    assert hypoglossal.title == first_entry.title
+    assert set(hypoglossal.examples.values_list("title", flat=True)) == examples
 
 
 PAGES = {
