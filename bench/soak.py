@@ -35,6 +35,7 @@ import sys, time
 import django
 django.setup()
 from django.db import OperationalError
+from codes.editorial import save_edit
 from codes.models import CodeProcedure
 
 interval, seconds = float(sys.argv[1]), float(sys.argv[2])
@@ -47,9 +48,7 @@ while time.monotonic() < deadline:
     try:
         code = CodeProcedure.objects.get(code="64868" if number % 2 else "64866")
         code.summary = f"Soak edit {number}."
-        code.version += 1
-        code._change_reason = f"soak {number}"
-        code.save()
+        save_edit(code, None, f"soak {number}")
         saved += 1
     except OperationalError as error:
         failed.append(f"{number}: {error}")
@@ -62,6 +61,7 @@ for line in failed[:20]:
 CHECK = r"""
 import django
 django.setup()
+from codes.editorial import save_edit
 from codes.models import CodeProcedure
 history = CodeProcedure.history.filter(history_change_reason__startswith="soak ")
 numbers = sorted(int(r.history_change_reason.split()[1]) for r in history)

@@ -393,3 +393,12 @@ def apply_edit(code, changes, user, note):
     code.version += 1
     code.updated_by = user
     return apply_changes(CodeProcedure, code, changes, user, note)
+
+
+def record_official_text(code, descriptor, reason):
+    """Store an official descriptor from a licensed file (not our content, so not
+    reviewed: it is the publisher's text), moving the code's edit version."""
+    code.official_descriptor = descriptor
+    code.version += 1
+    record(code, None, reason)
+    return code

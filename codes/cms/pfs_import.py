@@ -18,6 +18,7 @@ from codes.cache import bump_content_generation
 from codes.cms import gpci, locco, pprrvu
 from codes.cms.changes import COMPARED_FIELDS, compare, rows_by_key
 from codes.cms.files import sha256
+from codes.editorial import record_official_text
 from codes.models import (
     CodeProcedure,
     FeeScheduleRow,
@@ -236,9 +237,8 @@ def store_descriptors(descriptors, release):
     wanted = {code: text for code, text in descriptors.items() if is_cpt_code(code)}
     for procedure in CodeProcedure.objects.filter(code__in=wanted):
         if procedure.official_descriptor != wanted[procedure.code]:
-            procedure.official_descriptor = wanted[procedure.code]
-            procedure.version += 1
-            procedure._change_reason = f"import_cms_pfs {release.label}"
-            procedure.save()
+            record_official_text(
+                procedure, wanted[procedure.code], f"import_cms_pfs {release.label}"
+            )
             changed += 1
     return f"{changed} official descriptors updated (CPT_LICENSED)"

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from codes.editorial import record_official_text
 from codes.models import CodeProcedure
 
 
@@ -49,11 +50,8 @@ class Command(BaseCommand):
                     unknown.append(row["code"])
                     continue
                 if code.official_descriptor != descriptor:
-                    code.official_descriptor = descriptor
-                    code.version += 1
-                    code._change_reason = f"import_descriptors {path.name}"
                     if not dry_run:
-                        code.save()
+                        record_official_text(code, descriptor, f"import_descriptors {path.name}")
                     changed += 1
         if unknown:
             self.stdout.write(self.style.WARNING(f"Not in this reference: {', '.join(unknown)}"))
