@@ -16,9 +16,10 @@ Adding a facet is one `Facet(...)` in `FACETS` plus its test; docs/architecture.
 from dataclasses import dataclass
 
 import django_filters
-from django.db.models import F
+from django.db.models import Case, F, OuterRef, Subquery, Value, When
 from django.http import QueryDict
 
+from codes.cms.indicators import GLOBAL_DAYS, STATUS
 from codes.models import CodeProcedure, CodeStatus, InpatientOnly
 from codes.search.links import resolve
 from codes.search.query import MAX_QUERY_LENGTH, SortOrder
@@ -63,6 +64,11 @@ class LinkedVocabulary:
     def selected_params(self, cleaned):
         return {str(getattr(item, self.value_field)) for item in cleaned}
 
+    def tables(self):
+        """The tables this facet reads (their changes move the catalogue generation)."""
+        link = self.link()
+        return {link.table, link.vocabulary_table}
+
 
 @dataclass(frozen=True)
 class ColumnVocabulary(LinkedVocabulary):
@@ -102,6 +108,66 @@ class ColumnChoices:
         values = [cleaned] if self.single else cleaned
         return {param_of[value] for value in values}
 
+    def tables(self):
+        return {CodeProcedure._meta.db_table}
+
+
+@dataclass(frozen=True)
+class FeeScheduleColumn:
+    """A column of each code's row in the Physician Fee Schedule release in effect (the row
+    without a modifier), with CMS's values: (value, label) each. A code the release does not
+    list has no value."""
+
+    column: str
+    choices: tuple
+
+    def rows(self, using):
+        from codes.models import FeeScheduleRow, Release
+
+        # A subquery, not a query of its own: the release in effect is read with the rows.
+        current = Release.objects.using(using).in_effect().values("pk")[:1]
+        return FeeScheduleRow.objects.using(using).filter(
+            release=Subquery(current), modifier=""
+        )
+
+    def pairs(self, using):
+        """(pair_code_id, pair_stored) for each code the release lists, stored as the
+        position of its value among the choices (-1 for a value not among them). Read from
+        the release's rows: there are fewer of them than codes in a large catalogue."""
+        code_id = CodeProcedure.objects.using(using).filter(code=OuterRef("hcpcs")).values("pk")
+        position = Case(
+            *(
+                When(**{self.column: value}, then=Value(number))
+                for number, (value, _) in enumerate(self.choices)
+            ),
+            default=Value(-1),
+        )
+        return (
+            self.rows(using)
+            .annotate(pair_code_id=Subquery(code_id[:1]), pair_stored=position)
+            .filter(pair_code_id__isnull=False)
+        )
+
+    def vocabulary(self, using):
+        return [(number, value, label) for number, (value, label) in enumerate(self.choices)]
+
+    def filter(self, label):
+        def in_release(queryset, name, values):
+            if not values:
+                return queryset
+            listed = self.rows(queryset.db).filter(**{f"{self.column}__in": values})
+            return queryset.filter(code__in=listed.values("hcpcs"))
+
+        return django_filters.MultipleChoiceFilter(
+            choices=list(self.choices), label=label, method=in_release
+        )
+
+    def selected_params(self, cleaned):
+        return set(cleaned)
+
+    def tables(self):
+        return {"codes_feeschedulerow", "codes_release"}
+
 
 def choices_of(text_choices):
     """(stored, query-string value, label) for a TextChoices: the value is the stored one."""
@@ -125,6 +191,17 @@ class Facet:
     def single(self):
         return getattr(self.source, "single", False)
 
+
+GLOBAL_PERIOD_LABELS = {
+    "000": "days",
+    "010": "days",
+    "090": "days",
+    "ZZZ": "add-on, the primary's period",
+    "XXX": "does not apply",
+    "YYY": "set by the contractor",
+    "MMM": "maternity",
+}
+assert set(GLOBAL_PERIOD_LABELS) == set(GLOBAL_DAYS)  # every value CMS uses, labelled
 
 # In the order the page shows them.
 FACETS = (
@@ -157,6 +234,20 @@ FACETS = (
         "inpatient_only",
         "CMS inpatient-only",
         ColumnChoices("inpatient_only", choices_of(InpatientOnly)),
+    ),
+    Facet(
+        "global_period",
+        "Medicare global period",
+        FeeScheduleColumn("global_days", tuple(GLOBAL_PERIOD_LABELS.items())),
+        coded=True,
+    ),
+    Facet(
+        "medicare_status",
+        "Medicare status",
+        FeeScheduleColumn(
+            "status", tuple((letter, words.split(":")[0]) for letter, words in STATUS.items())
+        ),
+        coded=True,
     ),
 )
 FACETS_BY_PARAM = {facet.param: facet for facet in FACETS}

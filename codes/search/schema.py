@@ -154,9 +154,7 @@ def generation_tables():
     generation (models.CatalogueGeneration), which tells the facet index to rebuild."""
     tables = {watched.table for watched in watched_tables()}
     for facet in FACETS:
-        if hasattr(facet.source, "link"):
-            link = facet.source.link()
-            tables |= {link.table, link.vocabulary_table}
+        tables |= facet.source.tables()
     return sorted(tables)
 
 
@@ -185,6 +183,12 @@ POSTGRESQL_BUMP_GENERATION = (
 SEARCH_TRIGGER_PREFIX = "codes_search_"
 GENERATION_TRIGGER_PREFIX = "codes_generation_"
 OWNED_PREFIXES = (SEARCH_TRIGGER_PREFIX, GENERATION_TRIGGER_PREFIX, "codes_version_")
+
+
+def generation_tables_in(tables):
+    """The generation's tables that exist (all when `tables` is None): migrating back, a
+    facet's table may not exist yet."""
+    return [table for table in GENERATION_TABLES if tables is None or table in tables]
 
 
 def generation_trigger(table):
@@ -262,7 +266,7 @@ def sqlite_fill_statements(ids_sql=None, with_parts=True):
 SEARCH_PARTS = [(group.part_table, group.columns) for group in FIELD_GROUPS]
 
 
-def sqlite_triggers(versioned=True, with_parts=True):
+def sqlite_triggers(versioned=True, with_parts=True, tables=None):
     statements = []
     for watched in SOURCE_TABLES:
         for event in watched.events:
@@ -273,7 +277,7 @@ def sqlite_triggers(versioned=True, with_parts=True):
                 f"CREATE TRIGGER {SEARCH_TRIGGER_PREFIX}{watched.table}_{event.lower()} "
                 f"AFTER {event} ON {watched.table} BEGIN\n{body};\nEND"
             )
-    for table in GENERATION_TABLES if versioned else []:
+    for table in generation_tables_in(tables) if versioned else []:
         for event in GENERATION_EVENTS:
             statements.append(
                 f"CREATE TRIGGER {generation_trigger(table)}_{event.lower()} "
@@ -370,7 +374,7 @@ PART_BREAK_LEXEME = "codespartbreak"
 PART_BREAK = f"'{PART_BREAK_LEXEME}:1'::tsvector"
 
 
-def postgresql_triggers(versioned=True, with_parts=True):
+def postgresql_triggers(versioned=True, with_parts=True, tables=None):
     statements = [postgresql_refresh_function(with_parts)]
     for watched in SOURCE_TABLES:
         branches = "\n".join(
@@ -413,7 +417,7 @@ def postgresql_triggers(versioned=True, with_parts=True):
             RETURN NULL;
         END $$"""
     )
-    for table in GENERATION_TABLES:
+    for table in generation_tables_in(tables):
         statements.append(
             f"CREATE CONSTRAINT TRIGGER {generation_trigger(table)} "
             f"AFTER INSERT OR UPDATE OR DELETE ON {table} "
@@ -516,7 +520,11 @@ def restore_triggers(sender, using, plan=None, **kwargs):
     with_parts = parts_exist(connection)
     with transaction.atomic(using=using):
         execute_all(connection, DROP_TRIGGERS[vendor](connection))
-        execute_all(connection, TRIGGERS[vendor](versioned=versioned, with_parts=with_parts))
+        tables = set(connection.introspection.table_names())
+        execute_all(
+            connection,
+            TRIGGERS[vendor](versioned=versioned, with_parts=with_parts, tables=tables),
+        )
         execute_all(connection, REBUILD[vendor](with_parts=with_parts))
         if versioned:
             # A migration may have changed rows with the triggers off.

@@ -62,7 +62,10 @@ HOSTILE_QUERIES = [
 ]
 
 
-INDEX_BUILD_QUERIES = 10
+# Building the in-memory facet index: the codes with their column facets (1), the four link
+# tables (4), the vocabularies of specialty, nerve, modifier, place and section (5), and the
+# fee schedule rows of the release in effect for the global period and Medicare status (2).
+INDEX_BUILD_QUERIES = 12
 
 
 def search_queries(text, ranked=True):

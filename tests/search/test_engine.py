@@ -21,6 +21,8 @@ pytestmark = pytest.mark.django_db
         {"q": "64700-64999", "section": "neurorrhaphy-with-graft"},
         {"q": "hypoglossal zebra"},
         {"modifier": "22"},
+        {"q": "nerve", "global_period": "090", "medicare_status": "A"},
+        {"q": "graft", "global_period": ["ZZZ", "090"]},
         {},
     ],
 )
@@ -41,6 +43,7 @@ def test_the_page_lists_what_the_orm_finds_in_the_same_order(client, params):
         {"q": "nerve"},
         {"q": "nerve", "specialty": "neurosurgery", "add_on": "no"},
         {"q": "graft", "nerve": "median-nerve", "section": "neurorrhaphy-with-graft"},
+        {"q": "repair", "global_period": "090"},
     ],
 )
 def test_each_facet_count_is_what_choosing_that_value_would_list(client, params):

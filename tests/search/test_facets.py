@@ -1,8 +1,9 @@
 """codes/search/facets.py: the facets a coder narrows results with, from one registry."""
 
 import pytest
+from django.core.cache import cache
 
-from tests.search.helpers import page
+from tests.search.helpers import facet_count, page
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +80,33 @@ def test_the_page_shows_the_facets_in_the_registrys_order(client):
 
     response = client.get("/search/", {"q": "nerve"})
     assert [facet.name for facet in response.context["facets"]] == [f.param for f in FACETS]
+
+
+def test_the_global_period_facet_follows_the_release_in_effect(client):
+    from codes.models import FeeScheduleRow
+
+    response = client.get("/search/", {"q": "graft", "global_period": "ZZZ"})
+    listed = {code.code for code in response.context["page"].object_list}
+    add_ons = set(
+        FeeScheduleRow.objects.filter(global_days="ZZZ", modifier="").values_list(
+            "hcpcs", flat=True
+        )
+    )
+    assert listed and listed <= add_ons
+    assert "64901" in listed  # an add-on graft code, ZZZ in RVU25D
+    facet = next(f for f in response.context["facets"] if f.name == "global_period")
+    assert {value.value for value in facet.values} >= {"090", "ZZZ"}
+
+
+def test_a_new_release_moves_the_medicare_facets(client):
+    from codes.models import FeeScheduleRow
+
+    before = facet_count(client.get("/search/", {"q": "nerve"}), "global_period", "010")
+    FeeScheduleRow.objects.filter(hcpcs="64868", modifier="").update(global_days="010")
+    cache.clear()
+    after = facet_count(client.get("/search/", {"q": "nerve"}), "global_period", "010")
+    assert after == before + 1
+
+
+def test_a_bad_global_period_is_a_400(client):
+    assert client.get("/search/", {"q": "nerve", "global_period": "999"}).status_code == 400
