@@ -63,11 +63,6 @@ class IndexedFacet:
             mask |= self._masks[position]
         return mask
 
-    @property
-    def nbytes(self):
-        arrays = [self.code_ids, self.positions, *self._masks.values()]
-        return sum(array.nbytes for array in arrays)
-
 
 def column_position(source):
     """An SQL expression for a code's own column as a whole number: the vocabulary row's
@@ -125,8 +120,10 @@ class CatalogueIndex:
                     pair_ids, stored = pairs["code_id"], pairs["stored"]
                 positions = positions_of(stored, position_of)
             kept = (positions >= 0) & (pair_ids < self.size)
+            if not kept.all():  # else keep the arrays as they are: a column facet shares
+                pair_ids, positions = pair_ids[kept], positions[kept]  # the codes' ids
             self.facets[facet.param] = IndexedFacet(
-                values, self.size, pair_ids[kept], positions[kept].astype(np.int32)
+                values, self.size, pair_ids, positions.astype(np.int32, copy=False)
             )
 
     def visible(self, sees_drafts):
@@ -137,9 +134,10 @@ class CatalogueIndex:
         """The arrays' size, with the per-value masks kept so far (at most one per value of
         every facet)."""
         arrays = [self.exists, self.published, self.by_code]
-        return sum(array.nbytes for array in arrays) + sum(
-            facet.nbytes for facet in self.facets.values()
-        )
+        for facet in self.facets.values():
+            arrays += [facet.code_ids, facet.positions, *facet._masks.values()]
+        # Column facets share the codes' id array: count each array once.
+        return sum({id(array): array.nbytes for array in arrays}.values())
 
     def mask_of(self, ids):
         """A boolean array with the given code ids set (ids unknown to the index dropped)."""
