@@ -57,6 +57,15 @@ class LinkedText:
     columns: tuple
 
 
+@dataclass(frozen=True)
+class RowText:
+    """Columns of a code's own rows in another table, reached by `path` (a reverse
+    foreign key such as `examples`)."""
+
+    path: str
+    columns: tuple
+
+
 # What each column of a code's document holds (the columns of `fulltext.FIELD_GROUPS`).
 # The document's SQL, the tables it reads and the triggers that keep it in step are all
 # derived from this.
@@ -71,8 +80,8 @@ DOCUMENT = {
         LinkedText("code_modifiers__modifier", ("name",)),
         LinkedText("section", ("name",)),
     ),
-    # The long text fields.
-    "body": (OwnText(CodeProcedure.PROSE_FIELDS),),
+    # The long text fields, and the clinical examples.
+    "body": (OwnText(CodeProcedure.PROSE_FIELDS), RowText("examples", ("title", "text"))),
 }
 DOCUMENT_COLUMNS = tuple(DOCUMENT)
 CODE_TABLE = CodeProcedure._meta.db_table
@@ -87,6 +96,11 @@ def text_sql(source, vendor):
     """SQL for one source's text, for the code aliased `c` ('' when it has none)."""
     if isinstance(source, OwnText):
         return concatenated("c", source.columns)
+    joined_rows = "string_agg({}, ' ')" if vendor == "postgresql" else "group_concat({}, ' ')"
+    if isinstance(source, RowText):
+        table, code_column = row_table(source)
+        text = joined_rows.format(concatenated("r", source.columns))
+        return f"COALESCE((SELECT {text} FROM {table} r WHERE r.{code_column} = c.id), '')"
     link = resolve(source.path)
     text = concatenated("v", source.columns)
     if link.is_own_column:
@@ -94,12 +108,18 @@ def text_sql(source, vendor):
             f"COALESCE((SELECT {text} FROM {link.vocabulary_table} v "
             f"WHERE v.id = c.{link.target_column}), '')"
         )
-    joined = f"string_agg({text}, ' ')" if vendor == "postgresql" else f"group_concat({text}, ' ')"
+    joined = joined_rows.format(text)
     return (
         f"COALESCE((SELECT {joined} FROM {link.table} l "
         f"JOIN {link.vocabulary_table} v ON v.id = l.{link.target_column} "
         f"WHERE l.{link.code_column} = c.id), '')"
     )
+
+
+def row_table(source):
+    """(table, the column holding the code's id) of a RowText's rows."""
+    field = CodeProcedure._meta.get_field(source.path)
+    return field.related_model._meta.db_table, field.field.column
 
 
 def document_select_sql(vendor):
@@ -127,6 +147,12 @@ def watched_tables():
     for sources in DOCUMENT.values():
         for source in sources:
             if isinstance(source, OwnText):
+                continue
+            if isinstance(source, RowText):
+                table, code_column = row_table(source)
+                watched[table] = Watched(
+                    table, f"{{row}}.{code_column}", ("INSERT", "UPDATE", "DELETE")
+                )
                 continue
             link = resolve(source.path)
             if link.is_own_column:

@@ -31,9 +31,9 @@ found = [c.code for c in search_codes(CodeProcedure.objects.all(), "wombat").que
 assert found == ["64831"], found
 with connection.cursor() as cursor:
     if connection.vendor == "postgresql":
-        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'codes_search_codes_clin%'")
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'codes_search_codes_seed%'")
     else:
-        cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE 'codes_search_codes_clin%'")
+        cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE 'codes_search_codes_seed%'")
     assert cursor.fetchall() == [], "a trigger of an earlier declaration was left behind"
 print("index ok")
 """
@@ -42,10 +42,10 @@ print("index ok")
 # reads: whatever this module owns must be dropped before migrations run, not only what the
 # live declaration would install.
 LEGACY_TRIGGER = {
-    "sqlite": "CREATE TRIGGER codes_search_codes_clinicalexample_insert "
-    "AFTER INSERT ON codes_clinicalexample BEGIN SELECT 1; END",
-    "postgresql": "CREATE TRIGGER codes_search_codes_clinicalexample "
-    "AFTER INSERT ON codes_clinicalexample "
+    "sqlite": "CREATE TRIGGER codes_search_codes_seededrecord_insert "
+    "AFTER INSERT ON codes_seededrecord BEGIN SELECT 1; END",
+    "postgresql": "CREATE TRIGGER codes_search_codes_seededrecord "
+    "AFTER INSERT ON codes_seededrecord "
     "FOR EACH ROW EXECUTE FUNCTION codes_generation_bump()",
 }
 

@@ -124,3 +124,14 @@ def test_every_table_search_reads_moves_the_generation():
     read |= tables_named_in(schema.document_select_sql(connection.vendor))
     assert "codes_codeprocedure_places_of_service" in read  # read by a facet only
     assert read <= tables_with_triggers(schema.GENERATION_TRIGGER_PREFIX)
+
+
+def test_clinical_examples_are_searchable_and_follow_their_edits(client):
+    from codes.models import ClinicalExample
+
+    example = ClinicalExample.objects.filter(code__code="64868").first()
+    example.text = "A quokkaword scenario for the search index."
+    example.save()
+    assert found("quokkaword") == ["64868"]
+    example.delete()
+    assert found("quokkaword") == []
