@@ -126,9 +126,7 @@ class FeeScheduleColumn:
 
         # A subquery, not a query of its own: the release in effect is read with the rows.
         current = Release.objects.using(using).in_effect().values("pk")[:1]
-        return FeeScheduleRow.objects.using(using).filter(
-            release=Subquery(current), modifier=""
-        )
+        return FeeScheduleRow.objects.using(using).filter(release=Subquery(current), modifier="")
 
     def pairs(self, using):
         """(pair_code_id, pair_stored) for each code the release lists, stored as the
