@@ -23,6 +23,10 @@ from codes.search.fulltext import FIELD_GROUPS
 from codes.search.matching import code_lookup, entries_matching, word_query_for
 from codes.search.query import QueryKind, SortOrder
 
+# A match in the title (8) or in the nerves and lay words (4) is about the code; below that,
+# the words were only mentioned.
+WEAK_MATCH_BELOW = next(group.weight for group in FIELD_GROUPS if group.name == "terms")
+
 
 @dataclass
 class Found:
@@ -33,6 +37,13 @@ class Found:
     index: object = None  # the CatalogueIndex the counts refer to
     word_query: object = None
     relaxed: bool = False
+    best_relevance: int = 0  # of the first match; 0 in code order or for code look-ups
+
+    @property
+    def only_mentions(self):
+        """Whether the words were found only in the codes' long text or their tag names,
+        never in a title, a nerve or a code's own lay words: a weak match, not an answer."""
+        return bool(self.word_query) and 0 < self.best_relevance < WEAK_MATCH_BELOW
 
     def __len__(self):
         return len(self.code_ids)
@@ -128,7 +139,8 @@ def find(
     if relevance is not None:
         # A stable sort keeps code order among codes of equal relevance.
         ids = ids[np.argsort(-relevance[ids], kind="stable")]
-    return Found(ids, counts, index, word_query, relaxed)
+    best = int(relevance[ids[0]]) if relevance is not None and len(ids) else 0
+    return Found(ids, counts, index, word_query, relaxed, best)
 
 
 def narrowed(matched, chosen, leave_out=None):

@@ -167,3 +167,21 @@ def test_a_modifier_we_do_not_know_is_left_out(client):
     page = client.get("/codes/64868/", {"modifier": "Q9"})
     assert page.context["asked_modifier"] is None
     assert "You searched for" not in page.content.decode()
+
+
+@pytest.mark.parametrize("text", ["hypoglossal nerve stimulator", "carpal tunnel release"])
+def test_a_search_outside_the_catalogue_says_what_the_reference_covers(client, text):
+    html = client.get("/search/", {"q": text}).content.decode()
+    assert "This reference covers nerve repair by suture and nerve grafts" in html
+
+
+def test_a_match_in_a_title_is_an_answer_not_a_mention(client):
+    response = client.get("/search/", {"q": "hypoglossal"})
+    assert not response.context["results"].only_mentions
+    assert "only mention your words" not in response.content.decode()
+
+
+def test_words_only_mentioned_in_the_text_are_not_dressed_up_as_an_answer(client):
+    response = client.get("/search/", {"q": "hypoglossal nerve stimulator"})
+    assert response.context["results"].only_mentions
+    assert "only mention your words" in response.content.decode()
