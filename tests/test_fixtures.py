@@ -187,4 +187,11 @@ def test_vocabularies_are_complete_and_unique():
     places = [row["fields"]["code"] for row in rows_of("placeofservice")]
     assert sorted(places) == ["11", "19", "21", "22", "23", "24", "31"]
     slugs = [row["fields"]["slug"] for row in rows_of("specialty")]
-    assert sorted(slugs) == ["neurosurgery", "otolaryngology", "plastic-surgery"]
+    assert sorted(slugs) == [
+        "hand-surgery",
+        "neurosurgery",
+        "orthopaedic-surgery",
+        "otolaryngology",
+        "plastic-surgery",
+        "podiatry",
+    ]

@@ -234,8 +234,8 @@ def test_healthz_reports_the_database(client):
 def crowded_64866(db):
     code = CodeProcedure.objects.get(code="64866")
     for slug, name in [
-        ("hand-surgery", "Hand surgery"),
-        ("orthopaedics", "Orthopaedics"),
+        ("vascular-surgery", "Vascular surgery"),
+        ("general-surgery", "General surgery"),
     ]:
         code.specialties.add(Specialty.objects.create(slug=slug, name=name))
     for number in range(3):

@@ -49,7 +49,7 @@ class PlaceOfServiceAdmin(VocabularyAdmin):
 
 @admin.register(Source)
 class SourceAdmin(VocabularyAdmin):
-    list_display = ["title", "publisher", "is_third_party", "accessed_on"]
-    list_filter = ["is_third_party"]
+    list_display = ["title", "publisher", "confidence", "is_third_party", "accessed_on"]
+    list_filter = ["confidence", "is_third_party"]
     search_fields = ["title", "publisher", "url"]
     prepopulated_fields = {"slug": ["title"]}

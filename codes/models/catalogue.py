@@ -52,6 +52,13 @@ class CodeNaturalKeyManager(models.Manager):
         return self.get(code=code)
 
 
+class SourceConfidence(models.TextChoices):
+    PRIMARY = "primary", "Primary: the publisher's own file or text (CMS, CDC, AMA)"
+    SEEN = "seen", "Seen: read by us in a secondary reference"
+    RECALLED = "recalled", "Recalled: common knowledge not yet found in a source"
+    UNSURE = "unsure", "Unsure: sources disagree or the source is weak"
+
+
 class Source(models.Model):
     """A published citation that one or more facts on the site rest on."""
 
@@ -71,6 +78,15 @@ class Source(models.Model):
         help_text="Tick for a commercial or secondary reference rather than CMS, the AMA "
         "or a peer-reviewed source. Facts resting only on such a source are shown as "
         "needing verification.",
+    )
+    confidence = models.CharField(
+        max_length=10,
+        choices=SourceConfidence.choices,
+        default=SourceConfidence.UNSURE,
+        help_text="How far a fact resting on this source can be trusted. Primary: CMS's, "
+        "CDC's or the AMA's own publication, read by us. Seen: a secondary reference we "
+        "read. Recalled or unsure: never state a fact resting only on this source as "
+        "certain; show it as not yet verified.",
     )
 
     objects = SlugNaturalKeyManager()

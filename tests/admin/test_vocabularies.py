@@ -36,17 +36,21 @@ def test_an_editors_change_to_a_modifier_waits_for_review(editor, reviewer_clien
 def test_an_editors_new_nerve_waits_for_review(editor, reviewer_client):
     response = editor.post(
         "/admin/codes/nerve/add/",
-        {"name": "Sural nerve", "slug": "sural-nerve", "change_note": "Needed for grafts."},
+        {
+            "name": "Great auricular nerve",
+            "slug": "great-auricular-nerve",
+            "change_note": "Needed for grafts.",
+        },
         follow=True,
     )
     assert "sent for review" in response.content.decode()
-    assert not Nerve.objects.filter(slug="sural-nerve").exists()
+    assert not Nerve.objects.filter(slug="great-auricular-nerve").exists()
     revision = Revision.objects.get()
     reviewer_client.post(
         f"/admin/codes/revision/{revision.pk}/change/",
         {"decision": "approve", "comment": "", "revision": revision.pk},
     )
-    assert Nerve.objects.filter(slug="sural-nerve", name="Sural nerve").exists()
+    assert Nerve.objects.filter(slug="great-auricular-nerve", name="Great auricular nerve").exists()
 
 
 def test_a_reviewers_own_change_to_a_vocabulary_is_saved_at_once(reviewer_client):
