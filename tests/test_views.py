@@ -324,3 +324,18 @@ def test_junk_in_a_modifier_path_is_a_404_not_a_500(client, path):
 
 def test_modifier_page_accepts_lower_case(client):
     assert client.get("/modifiers/xs/").status_code == 200
+
+
+def test_an_unverified_fact_never_gets_a_plain_badge_in_a_list(client):
+    # 64866's inpatient-only claim rests on one unchecked third-party page: the list must
+    # say no more than the page does.
+    CodeProcedure.objects.filter(code="64866").update(inpatient_only_verified=False)
+    html = client.get("/codes/").content.decode()
+    assert "badge-inpatient" not in html
+    CodeProcedure.objects.filter(code="64866").update(
+        inpatient_only="yes", inpatient_only_as_of="2026-01-01", inpatient_only_verified=True
+    )
+    from django.core.cache import cache
+
+    cache.clear()
+    assert "badge-inpatient" in client.get("/codes/").content.decode()

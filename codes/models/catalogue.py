@@ -333,6 +333,7 @@ class CodeProcedureQuerySet(models.QuerySet):
             "status",
             "is_add_on",
             "inpatient_only",
+            "inpatient_only_verified",
             "editorial_state",
             "section__name",
             "section__slug",

@@ -15,12 +15,14 @@ def markdown_filter(text):
     return mark_safe(render_markdown(text))
 
 
-# (test, css class, tooltip, text): a row's badges, in the order they are shown.
+# (test, css class, tooltip, text): a row's badges, in the order they are shown. A badge
+# states a fact plainly, so an unverified fact never gets one: the page says "not yet
+# verified" where a list could only say it louder than it is known.
 BADGES = [
     (lambda code: code.is_add_on, "badge-addon",
      "Reported only in addition to a primary procedure", "Add-on"),
-    (lambda code: code.inpatient_only == InpatientOnly.YES, "badge-inpatient",
-     "CMS inpatient-only", "Inpatient only"),
+    (lambda code: code.inpatient_only == InpatientOnly.YES and code.inpatient_only_verified,
+     "badge-inpatient", "CMS inpatient-only", "Inpatient only"),
     (lambda code: code.status == CodeStatus.DELETED, "badge-deleted", "", "Deleted"),
     (lambda code: code.editorial_state != EditorialState.PUBLISHED, "badge-draft", "",
      None),

@@ -74,3 +74,7 @@ def test_quoted_phrase_must_appear_together():
 def test_both_databases_drop_the_same_stop_words():
     # PostgreSQL's English configuration drops "other" and "under"; SQLite indexes them.
     assert found("other nerve under") == found("nerve")
+
+
+def test_what_coders_type_for_a_facial_graft_finds_the_graft_codes_first():
+    assert {"64885", "64886"} <= set(found("facial nerve graft")[:3])
