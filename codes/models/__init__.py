@@ -28,8 +28,16 @@ from codes.models.catalogue import (
 )
 from codes.models.editorial import Revision, RevisionState, SeededRecord
 from codes.models.medicare import (
+    CONTRACTOR_PRIMARY,
+    AddOnEdit,
+    AddOnType,
+    AdjudicationIndicator,
     FeeScheduleRow,
     Locality,
+    MedicallyUnlikelyEdit,
+    ModifierIndicator,
+    OppsStatus,
+    PtpEdit,
     Release,
     ReleaseFile,
     ReleaseKind,
@@ -37,6 +45,14 @@ from codes.models.medicare import (
 from codes.models.search import CatalogueGeneration, SearchEntry
 
 __all__ = [
+    "CONTRACTOR_PRIMARY",
+    "AddOnEdit",
+    "AddOnType",
+    "AdjudicationIndicator",
+    "MedicallyUnlikelyEdit",
+    "ModifierIndicator",
+    "OppsStatus",
+    "PtpEdit",
     "CODE_FORMAT",
     "CODE_FORMAT_HELP",
     "CODE_FORMAT_RE",
