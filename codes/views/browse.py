@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
+from codes.cms.edit_facts import billing_edits
 from codes.cms.facts import medicare_facts, medicare_rows
 from codes.editorial import pending_revisions_of
 from codes.models import (
@@ -90,11 +91,13 @@ def code_detail(request, code):
         )
     sections = Section.objects.all()
     medicare = medicare_facts(code, request.GET.get("locality", "").strip())
+    edits = billing_edits(code)
     for code_modifier in procedure.code_modifiers.all():
         code_modifier.cms_policy = medicare.policy_for_modifier(code_modifier.modifier.code)
     context = {
         "procedure": procedure,
         "medicare": medicare,
+        "edits": edits,
         "breadcrumbs": breadcrumbs_by_section(sections)[procedure.section_id],
         "previous_code": codes.filter(code__lt=code)
         .order_by("-code")
