@@ -228,3 +228,18 @@ def test_the_add_on_facet_follows_cms_list(client):
     AddOnEdit.objects.filter(add_on="64913").delete()
     html = client.get("/search/", {"q": "nerve", "add_on": "yes"}).content.decode()
     assert "/codes/64832/" in html and "/codes/64913/" not in html
+
+
+def test_a_search_for_69990_says_where_the_microscope_is_covered(client):
+    html = client.get("/search/", {"q": "69990"}).content.decode()
+    text = text_of(html)
+    assert "69990 is an add-on code with no page of its own here" in text
+    assert "in its operating microscope notes" in text
+    assert 'href="/codes/64864/#microscope"' in html and 'href="/codes/64868/#microscope"' in html
+    assert 'href="/codes/64910/#microscope"' not in html
+
+
+def test_the_page_for_69990_says_where_it_is_covered(client):
+    response = client.get("/codes/69990/")
+    assert response.status_code == 404
+    assert 'href="/codes/64868/#microscope"' in response.content.decode()

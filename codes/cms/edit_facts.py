@@ -252,3 +252,33 @@ def billing_edits(code, today=None):
             CodeProcedure.objects.published().filter(code__in=partners).values_list("code", "title")
         )
     return facts
+
+
+@dataclass
+class CoveredOn:
+    """Where the reference covers a code that has no page of its own: the codes CMS's add-on
+    list allows it with (each page's billing edits say so, +69990 under "Operating
+    microscope")."""
+
+    code: str
+    release: Release | None
+    primaries: list  # (code, title) of our published codes
+
+    @property
+    def anchor(self):
+        return "microscope" if self.code == MICROSCOPE else "billing-edits"
+
+
+def where_covered(code):
+    """Return CoveredOn for an add-on code without a page, or None (2 queries)."""
+    release = Release.objects.current(ReleaseKind.ADD_ON)
+    if release is None:
+        return None
+    listed = AddOnEdit.objects.filter(release=release, add_on=code).values("primary")
+    primaries = list(
+        CodeProcedure.objects.published()
+        .filter(code__in=listed)
+        .order_by("code")
+        .values_list("code", "title")
+    )
+    return CoveredOn(code, release, primaries) if primaries else None

@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from codes.cms.edit_facts import billing_edits
+from codes.cms.edit_facts import billing_edits, where_covered
 from codes.cms.facts import medicare_facts, medicare_rows
 from codes.editorial import pending_revisions_of
 from codes.models import (
@@ -86,6 +86,7 @@ def code_detail(request, code):
                 "nearest": codes.nearest_to(code),
                 "cms_release": release,
                 "cms_row": rows.get(code),
+                "covered_on": where_covered(code),
             },
             status=404,
         )
