@@ -216,8 +216,9 @@ def test_compare_lists_the_edits_between_the_codes(client):
 
 
 def test_real_pair_check_of_64885_with_64886(client, cms_ncci_2024_07):
-    call_command("import_cms_edits", str(cms_ncci_2024_07 / "ccipra-family.TXT"), "--kind", "ncci_ptp",
-                 "--label", "PTP-v302r0", "--replace", verbosity=0)  # fmt: skip
+    family = cms_ncci_2024_07 / "ccipra-family.TXT"
+    call_command("import_cms_edits", str(family), "--kind", "ncci_ptp", "--label", "PTP-v302r0",
+                 "--replace", verbosity=0)  # fmt: skip
     data = client.get("/api/edits", {"codes": "64885,64886"}).json()
     assert [(e["column_1"], e["column_2"], e["modifier_indicator"]) for e in data["edits"]] == [
         ("64885", "64886", "1")
@@ -243,3 +244,15 @@ def test_the_page_for_69990_says_where_it_is_covered(client):
     response = client.get("/codes/69990/")
     assert response.status_code == 404
     assert 'href="/codes/64868/#microscope"' in response.content.decode()
+
+
+def test_an_edit_release_page_names_its_files_rows_and_changes(client, tmp_path):
+    html = text_of(client.get("/releases/PTP-v302r0/").content.decode())
+    assert "ccipra-v302r0-family.TXT.gz" in html and "Rows 11693" in html
+    path = tmp_path / "MCR_MUE_PractitionerServices_Eff_10-01-2024.csv"
+    header = "HCPCS/CPT Code,Practitioner Services MUE Values,MUE Adjudication Indicator"
+    path.write_text(f"x\r\n{header}\r\n64864,3,3 Date of Service Edit: Clinical\r\n")
+    call_command("import_cms_edits", str(path), verbosity=0)
+    html = text_of(client.get("/releases/MUE-2024-10-01/").content.decode())
+    assert "Compared with MUE-2024-07-01 : 0 added, 38 ended, 1 changed" in html
+    assert "64864: MUE 2 (MAI 3) → 3 (MAI 3)" in html

@@ -258,6 +258,7 @@ def robots_txt(request):
         "Disallow: /admin/",
         "Disallow: /search/",
         "Disallow: /compare/",
+        "Disallow: /edits/",
         "Disallow: /api/",
         f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
     ]

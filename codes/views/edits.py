@@ -85,5 +85,5 @@ def pair_check_json(request):
             "releases": {
                 kind: release_json(release, request) for kind, release in result.releases.items()
             },
-        }  # fmt: skip
+        }
     )

@@ -125,13 +125,18 @@ MUE_HEADER = (
 
 
 def test_mue_reads_the_digit_of_the_adjudication_indicator():
-    text = f"{COPYRIGHT}\r\n{MUE_HEADER}\r\n64864,2,3 Date of Service Edit: Clinical,Clinical: Data\r\n"
+    row = "64864,2,3 Date of Service Edit: Clinical,Clinical: Data"
+    text = f"{COPYRIGHT}\r\n{MUE_HEADER}\r\n{row}\r\n"
     assert rows(mue, text) == [(3, ("64864", 2, "3", "Clinical: Data"))]
 
 
 def test_mue_header_cell_with_a_line_break():
-    header = '"HCPCS/\nCPT Code","Practitioner Services\nMUE Values",MUE Adjudication Indicator,MUE Rationale'
-    text = f'"{COPYRIGHT}",,,\r\n{header}\r\n64868,1,"3 Date of Service Edit: Clinical",Anatomic Consideration\r\n'
+    header = (
+        '"HCPCS/\nCPT Code","Practitioner Services\nMUE Values",'
+        "MUE Adjudication Indicator,MUE Rationale"
+    )
+    row = '64868,1,"3 Date of Service Edit: Clinical",Anatomic Consideration'
+    text = f'"{COPYRIGHT}",,,\r\n{header}\r\n{row}\r\n'
     assert rows(mue, text)[0][1] == ("64868", 1, "3", "Anatomic Consideration")
 
 

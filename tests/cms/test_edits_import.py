@@ -42,7 +42,8 @@ def ptp_quarter(folder, version="v303r0", bad_line_in=None):
         1: ["15842\t64864\t\t\t*\t1\t" + EDIT],
         2: ["31000\t64868\t\t\t20240630\t1\t" + EDIT],
         3: ["63005\t64861\t\t\t*\t1\t" + EDIT],
-        4: ["64864\t64702\t\t\t*\t1\t" + EDIT, "64910\t69990\t\t\t*\t0\tCPT Manual or CMS manual coding instruction"],
+        4: ["64864\t64702\t\t\t*\t1\t" + EDIT,
+            "64910\t69990\t\t\t*\t0\tCPT Manual or CMS manual coding instruction"],
     }  # fmt: skip
     if bad_line_in:
         parts[bad_line_in].append("64999\t64702\t\t\t*\t7\t" + EDIT)

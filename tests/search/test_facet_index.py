@@ -3,7 +3,6 @@
 import pytest
 from django.core.cache import cache
 
-from codes.models import CodeProcedure
 from tests.search.helpers import INDEX_BUILD_QUERIES, add_published_codes, facet_count
 
 pytestmark = pytest.mark.django_db
