@@ -73,12 +73,9 @@ def read(name, stream):
     """Yield (line, row tuple) for every code of Addendum B; raise CmsFileError on a bad one."""
     table = Table(name, stream, COLUMNS, what=WHAT)
     at = table.positions
-    seen = {}
     for line, cells in table.rows():
         code = checked_code(table, line, cells[at["hcpcs"]], "HCPCS code")
-        if code in seen:
-            raise table.error(line, f"{code} repeats line {seen[code]}")
-        seen[code] = line
+        table.once(code, line)
         indicator = cells[at["status_indicator"]].strip().upper()
         if not SI_RE.match(indicator):
             raise table.error(

@@ -47,7 +47,6 @@ def read(name, stream):
     table = Table(name, stream, COLUMNS, what=WHAT, key="add_on")
     at = table.positions
     dates = DateCells(table, "Julian date", julian_date, "YYYYDDD")
-    seen = {}
 
     def cell(field):
         return cells[at[field]].strip() if field in at else ""
@@ -64,11 +63,7 @@ def read(name, stream):
         ]
         ended = min((day for day in ends if day), default=None)
         if ended is None:
-            if (add_on, primary) in seen:
-                raise table.error(
-                    line, f"{add_on} with {primary} repeats line {seen[add_on, primary]}"
-                )
-            seen[add_on, primary] = line
+            table.once((add_on, primary), line, f"{add_on} with {primary}")
         yield (
             line,
             (

@@ -251,6 +251,9 @@ def billing_edits(code, today=None):
         facts.titles = dict(
             CodeProcedure.objects.published().filter(code__in=partners).values_list("code", "title")
         )
+    for edit in edits:  # the other code of each edit, with its title if it is ours
+        edit.partner = edit.column_2 if edit.column_1 == code else edit.column_1
+        edit.partner_title = facts.titles.get(edit.partner, "")
     return facts
 
 

@@ -10,8 +10,8 @@ nothing and names its file and line; a dry run does the whole import, reports wh
 against the release before, and rolls back.
 """
 
-import datetime
 import itertools
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -236,15 +236,34 @@ def insert_rows(edit_kind, release, numbered_rows, bar=None):
                 if bar:
                     bar.update(len(batch))
         return count
-    marks = ", ".join(["%s"] * (len(edit_kind.fields) + 1))
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
-    with connection.cursor() as cursor:
+    # The release's id (an integer we made) is written into the statement, so the rows go
+    # to executemany as the reader yields them.
+    marks = ", ".join(["%s"] * len(edit_kind.fields))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({int(release.pk)}, {marks})"
+    with connection.cursor() as cursor, larger_sqlite_cache(cursor):
         for batch in batched(rows):
-            cursor.executemany(sql, [(release.pk, *row) for row in batch])
+            cursor.executemany(sql, batch)
             count += len(batch)
             if bar:
                 bar.update(len(batch))
     return count
+
+
+# SQLite's page cache while inserting, in KiB: the (release, column 2) index of a quarter's
+# PTP edits grows in the order of column 1, so its pages are written all over; with them in
+# memory the import runs faster. Peak memory stays well under 400 MB.
+IMPORT_CACHE_KIB = 160 * 1024
+
+
+@contextmanager
+def larger_sqlite_cache(cursor):
+    cursor.execute("PRAGMA cache_size")
+    (before,) = cursor.fetchone()
+    cursor.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def quoted(name):
@@ -255,8 +274,3 @@ def batched(rows, size=BATCH_SIZE):
     iterator = iter(rows)
     while batch := list(itertools.islice(iterator, size)):
         yield batch
-
-
-def quarter_start(day=None):
-    day = day or datetime.date.today()
-    return datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)

@@ -4,6 +4,7 @@ the reason."""
 
 import gzip
 import hashlib
+import io
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,15 +67,7 @@ class GivenFile:
         stream = self.opener()
         if not self.name.lower().endswith(".gz"):
             return stream
-        unzipped = gzip.GzipFile(fileobj=stream, mode="rb")
-        close_unzipped = unzipped.close
-
-        def close():  # the file closes with its decompressor
-            close_unzipped()
-            stream.close()
-
-        unzipped.close = close
-        return unzipped
+        return closing_too(gzip.GzipFile(fileobj=stream, mode="rb"), stream)
 
     def read_bytes(self):
         with self.open() as stream:
@@ -118,12 +111,17 @@ def given_files(path):
 
 def open_member(path, member):
     archive = zipfile.ZipFile(path)
-    stream = archive.open(member)
-    stream_close = stream.close
+    return closing_too(archive.open(member), archive)
 
-    def close():  # the archive closes with its member
-        stream_close()
-        archive.close()
+
+def closing_too(stream, underneath):
+    """Make closing `stream` close what it reads from too (a file under its decompressor,
+    a zip under its member)."""
+    close_stream = stream.close
+
+    def close():
+        close_stream()
+        underneath.close()
 
     stream.close = close
     return stream
@@ -131,18 +129,40 @@ def open_member(path, member):
 
 def text_lines(name, stream):
     """Yield a binary stream's lines as text (Windows-1252, CMS's encoding), refusing the
-    file at the first line that is not Latin-1 text."""
-    for number, raw in enumerate(stream, start=1):
-        if number == 1:
-            if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw:
-                raise CmsFileError(
-                    name, 1, "wrong encoding: this is UTF-16; CMS's files are Latin-1"
-                )
-            if raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-        try:
-            yield raw.decode("cp1252")
-        except UnicodeDecodeError as error:
-            raise CmsFileError(
-                name, number, f"wrong encoding: byte 0x{raw[error.start]:02x} is not Latin-1 text"
-            ) from None
+    file at the first line that is not Latin-1 text. Decoded a megabyte of whole lines at a
+    time: a quarter of PTP edits is 2.5 million lines."""
+    lines_before, rest, first = 0, b"", True
+    while True:
+        block = stream.read(CHUNK)
+        if not block:
+            break
+        block = rest + block
+        cut = block.rfind(b"\n") + 1
+        block, rest = block[:cut], block[cut:]
+        if not block:
+            continue
+        if first:
+            block, first = opening(name, block), False
+        yield from decoded(name, block, lines_before)
+        lines_before += block.count(b"\n")
+    if rest:
+        yield from decoded(name, opening(name, rest) if first else rest, lines_before)
+
+
+def opening(name, data):
+    """The first bytes of a file: refuse UTF-16, drop a UTF-8 byte-order mark."""
+    first_line = data[: data.find(b"\n") + 1 or len(data)]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in first_line:
+        raise CmsFileError(name, 1, UTF16)
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
+def decoded(name, block, lines_before):
+    try:
+        text = block.decode("cp1252")
+    except UnicodeDecodeError as error:
+        line = lines_before + block.count(b"\n", 0, error.start) + 1
+        raise CmsFileError(
+            name, line, f"wrong encoding: byte 0x{block[error.start]:02x} is not Latin-1 text"
+        ) from None
+    return io.StringIO(text, newline="\n")

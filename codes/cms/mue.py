@@ -45,12 +45,9 @@ def read(name, stream):
     table = Table(name, stream, COLUMNS, what=WHAT)
     at = table.positions
     rationale = at.get("rationale")
-    seen = {}
     for line, cells in table.rows():
         code = checked_code(table, line, cells[at["hcpcs"]], "HCPCS code")
-        if code in seen:
-            raise table.error(line, f"{code} repeats line {seen[code]}")
-        seen[code] = line
+        table.once(code, line)
         units = cells[at["units"]].strip().replace(",", "")
         if not units.isdigit() or int(units) > MAX_UNITS:
             raise table.error(line, f"MUE value “{units[:20]}” for {code} is not a whole number")

@@ -103,6 +103,13 @@ class Table:
     def error(self, line, reason):
         return CmsFileError(self.name, line, reason)
 
+    def once(self, key, line, what=None):
+        """Refuse a key (a code, a pair) met on an earlier line of the table."""
+        seen = self.__dict__.setdefault("seen", {})
+        if key in seen:
+            raise self.error(line, f"{what or key} repeats line {seen[key]}")
+        seen[key] = line
+
 
 def checked_code(table, line, text, what):
     """Return a code cell cleaned and checked, or raise CmsFileError."""

@@ -206,8 +206,11 @@ class ModifierIndicator(models.TextChoices):
 
 class PtpEditQuerySet(models.QuerySet):
     def touching(self, release, code):
-        """Return a release's edits with the code in either column."""
-        return self.filter(Q(column_1=code) | Q(column_2=code), release=release)
+        """Return a release's edits with the code in either column: one query, a UNION of
+        the two index searches (an OR would make SQLite read the whole release)."""
+        as_column_1 = self.filter(release=release, column_1=code).order_by()
+        as_column_2 = self.filter(release=release, column_2=code).exclude(column_1=code).order_by()
+        return as_column_1.union(as_column_2, all=True)
 
     def among(self, release, codes):
         """Return a release's edits between any two of the codes."""

@@ -15,7 +15,11 @@ from tqdm import tqdm
 from codes.cms.edits_import import KIND_BY_NAME, import_edits
 from codes.cms.files import CmsFileError
 from codes.cms.release_store import ImportRefused
-from codes.management.commands.import_cms_pfs import REPORT_LIMIT, iso_date, login_name
+from codes.management.commands.import_cms_pfs import (
+    REPORT_LIMIT,
+    add_release_arguments,
+    login_name,
+)
 
 
 class Command(BaseCommand):
@@ -32,27 +36,7 @@ class Command(BaseCommand):
             choices=sorted(KIND_BY_NAME),
             help="What the file is, when its name does not say (ncci_ptp, mue, add_on, opps).",
         )
-        parser.add_argument(
-            "--label", help="Release name (e.g. PTP-v302r0) if the file names omit it."
-        )
-        parser.add_argument("--released-on", type=iso_date, help="YYYY-MM-DD.")
-        parser.add_argument(
-            "--effective-from", type=iso_date, help="YYYY-MM-DD, if the names omit it."
-        )
-        parser.add_argument(
-            "--imported-by", default=None, help="Who imports it (default: the login name)."
-        )
-        parser.add_argument(
-            "--replace",
-            action="store_true",
-            help="Put these files in the place of a release of the same name (e.g. CMS's "
-            "full files over the extract this reference ships).",
-        )
-        parser.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="Read everything and report what would change; store nothing.",
-        )
+        add_release_arguments(parser, "PTP-v302r0")
 
     def handle(self, *args, path, dry_run, verbosity, **options):
         show_progress = verbosity >= 1 and sys.stderr.isatty()
