@@ -33,10 +33,10 @@ def manage(*args, env):
     return time.perf_counter() - started
 
 
-def fresh_database(env):
+def fresh_database(env, database=DATABASE):
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{DATABASE}{suffix}").unlink(missing_ok=True)
-    DATABASE.parent.mkdir(parents=True, exist_ok=True)
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    database.parent.mkdir(parents=True, exist_ok=True)
     manage("migrate", "--noinput", "-v0", env=env)
     manage("load_reference_data", "-v0", env=env)
 
