@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from cms_import import fresh_database
+from cms_import import fresh_database, pages_in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = ROOT / "var" / "bench" / "ncci.sqlite3"
@@ -42,28 +42,15 @@ def measured(*args, env):
 
 
 def page_queries(env):
-    os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cptsite.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.conf import settings
+    in_process = pages_in_process(env)
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.test.utils import CaptureQueriesContext
 
     from codes.models import PtpEdit
 
     results = {}
-    with override_settings(
-        ALLOWED_HOSTS=["testserver"],
-        CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}},
-        STORAGES={
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        },
-    ):
+    with in_process:
         for url, code in (
             ("/codes/64910/", "64910"),
             ("/codes/64868/", "64868"),

@@ -18,7 +18,7 @@ from codes.cms.release_store import ImportRefused
 from codes.management.commands.import_cms_pfs import (
     REPORT_LIMIT,
     add_release_arguments,
-    login_name,
+    release_options,
 )
 
 
@@ -44,12 +44,8 @@ class Command(BaseCommand):
             outcomes = import_edits(
                 path,
                 kind=options["kind"],
-                label=options["label"],
-                released_on=options["released_on"],
-                effective_from=options["effective_from"],
-                imported_by=options["imported_by"] or login_name(),
                 dry_run=dry_run,
-                replace=options["replace"],
+                **release_options(options),
                 progress=(
                     (lambda desc: tqdm(desc=desc, unit=" rows", unit_scale=True))
                     if show_progress

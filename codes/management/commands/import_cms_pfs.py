@@ -48,6 +48,17 @@ def add_release_arguments(parser, example_label):
     )
 
 
+def release_options(options):
+    """The release options as the importers take them."""
+    return {
+        "label": options["label"],
+        "released_on": options["released_on"],
+        "effective_from": options["effective_from"],
+        "imported_by": options["imported_by"] or login_name(),
+        "replace": options["replace"],
+    }
+
+
 class Command(BaseCommand):
     help = (
         "Import CMS's Physician Fee Schedule relative value files: a PPRRVU file (CSV or "
@@ -72,12 +83,8 @@ class Command(BaseCommand):
         try:
             outcome = import_release(
                 path,
-                label=options["label"],
-                released_on=options["released_on"],
-                effective_from=options["effective_from"],
-                imported_by=options["imported_by"] or login_name(),
                 dry_run=dry_run,
-                replace=options["replace"],
+                **release_options(options),
                 rvu_threshold=threshold,
                 progress=(
                     (lambda total: tqdm(total=total, unit=" rows", desc="Storing"))
