@@ -73,7 +73,7 @@ class Table:
                 raise CmsFileError(
                     self.name,
                     self.reader.line_num,
-                    f"{self.what}: no column {', '.join(missing)} in the header",
+                    f"not {self.what}: no column {', '.join(missing)} in the header",
                 )
             self.header_line = self.reader.line_num
             return found

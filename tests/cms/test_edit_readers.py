@@ -258,3 +258,32 @@ def test_addendum_b_release_from_the_file_name():
         addendum_b.release_from_name("2023_January_Web_Addendum_B.01202023a.csv").label
         == "OPPS-B-2023-01"
     )
+
+
+@pytest.mark.parametrize(
+    ("module", "what"),
+    [(ptp, "not a PTP edit file"), (mue, "not an MUE table"), (aoc, "not an add-on code list"),
+     (addendum_b, "not an OPPS Addendum B file")],
+)  # fmt: skip
+def test_every_reader_refuses_another_kind_of_file(module, what):
+    other = (
+        "HCPCS,MOD,DESCRIPTION\r\n64864,,\r\n" if module is not mue else "Column 1\tColumn 2\r\n"
+    )
+    with pytest.raises(CmsFileError, match=what):
+        rows(module, other)
+    with pytest.raises(CmsFileError, match="UTF-16"):
+        rows(module, other, encoding="utf-16")
+
+
+def test_real_ptp_parts_read_as_they_are(cms_ncci_2024_07):
+    """The first rows of each real gzip part, streamed: header found, codes and dates read."""
+    import itertools
+
+    from codes.cms.files import given_files
+
+    for number in (1, 2, 3, 4):
+        [given] = given_files(cms_ncci_2024_07 / f"ccipra-v302r0-f{number}.TXT.gz")
+        with given.open() as stream:
+            first = list(itertools.islice(ptp.read(given.name, stream), 1000))
+        assert len(first) == 1000 and first[0][0] == 3
+        assert all(row[3] is None and row[5] in {"0", "1", "9"} for _, row in first)
