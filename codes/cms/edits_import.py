@@ -71,7 +71,7 @@ KIND_BY_NAME = {kind.kind.value: kind for kind in EDIT_KINDS}
 
 @dataclass
 class Outcome:
-    state: str  # "unchanged", "imported" or "dry run"
+    state: str  # "unchanged", "kept", "imported" or "dry run"
     kind: EditFileKind
     label: str = ""
     release: Release | None = None
@@ -148,13 +148,11 @@ def release_facts(edit_kind, files, options):
     return facts
 
 
-def import_edits(path, *, kind=None, dry_run=False, replace=False, progress=None, **options):
+def import_edits(path, *, kind=None, **options):
     """Import every release found at `path`; return a list of Outcomes."""
     return [
-        import_release(edit_kind, files, dry_run=dry_run, replace=replace,
-                       progress=progress, **options)
-        for edit_kind, files in recognise(path, kind)
-    ]  # fmt: skip
+        import_release(edit_kind, files, **options) for edit_kind, files in recognise(path, kind)
+    ]
 
 
 def import_release(
@@ -167,6 +165,7 @@ def import_release(
     imported_by="",
     dry_run=False,
     replace=False,
+    keep_existing=False,
     progress=None,
 ):
     """Import one release of one kind. Raises CmsFileError or ImportRefused."""
@@ -179,6 +178,10 @@ def import_release(
         files,
         {"label": label, "effective_from": effective_from, "released_on": released_on},
     )
+    if keep_existing:
+        kept = Release.objects.filter(kind=edit_kind.kind, label=facts["label"]).first()
+        if kept is not None:
+            return Outcome("kept", edit_kind, label=kept.label, release=kept)
     existing = release_to_replace(
         edit_kind.kind,
         facts["label"],

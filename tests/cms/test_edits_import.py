@@ -18,6 +18,7 @@ from codes.models import (
     ReleaseKind,
 )
 from tests.cms.test_edit_readers import ADDENDUM_B, AOC_HEADER, COPYRIGHT, MUE_HEADER, ptp_file
+from tests.conftest import SHIPPED_NCCI
 
 pytestmark = pytest.mark.django_db
 
@@ -243,3 +244,16 @@ def test_real_ptp_rows_of_the_family(real_july_2024):
     assert edits.count() == 18190
     assert edits.filter(effective_on__isnull=True).count() == 18190  # lost in this copy
     assert edits.filter(deleted_on__isnull=True).count() == 14418
+
+
+def test_keep_existing_leaves_a_release_of_the_same_name(tmp_path):
+    # make setup runs with --keep-existing: CMS's full files imported over the shipped
+    # extract must stay when setup runs again.
+    path = write(
+        tmp_path / "MCR_MUE_PractitionerServices_Eff_07-01-2024.csv",
+        f"{COPYRIGHT}\r\n{MUE_HEADER}\r\n64864,4,3 Date of Service Edit: Clinical,X\r\n",
+    )
+    run(path, "--replace")
+    output = run(SHIPPED_NCCI, "--keep-existing")
+    assert "MUE-2024-07-01 (MUE table) is imported already; kept as it is." in output
+    assert MedicallyUnlikelyEdit.objects.get(release__label="MUE-2024-07-01").units == 4

@@ -37,6 +37,12 @@ class Command(BaseCommand):
             help="What the file is, when its name does not say (ncci_ptp, mue, add_on, opps).",
         )
         add_release_arguments(parser, "PTP-v302r0")
+        parser.add_argument(
+            "--keep-existing",
+            action="store_true",
+            help="Leave a release of the same name as it is (make setup: CMS's full files "
+            "imported over the shipped extract stay).",
+        )
 
     def handle(self, *args, path, dry_run, verbosity, **options):
         show_progress = verbosity >= 1 and sys.stderr.isatty()
@@ -45,6 +51,7 @@ class Command(BaseCommand):
                 path,
                 kind=options["kind"],
                 dry_run=dry_run,
+                keep_existing=options["keep_existing"],
                 **release_options(options),
                 progress=(
                     (lambda desc: tqdm(desc=desc, unit=" rows", unit_scale=True))
@@ -60,6 +67,9 @@ class Command(BaseCommand):
 
     def report(self, outcome, verbosity):
         what = outcome.kind.what
+        if outcome.state == "kept":
+            self.stdout.write(f"{outcome.label} ({what}) is imported already; kept as it is.")
+            return
         if outcome.state == "unchanged":
             self.stdout.write(
                 f"{outcome.label} ({what}) is already imported from these exact files; "
