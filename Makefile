@@ -50,6 +50,7 @@ setup: $(VENV)/.runtime-installed var/secret_key
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_reference_data
 	$(MANAGE) import_cms_pfs fixtures/cms/rvu25d
+	$(MANAGE) import_cms_edits fixtures/cms/ncci-2024-07 --keep-existing
 	$(MANAGE) collectstatic --noinput --verbosity 0
 
 run: setup

@@ -33,15 +33,17 @@ def manage(*args, env):
     return time.perf_counter() - started
 
 
-def fresh_database(env):
+def fresh_database(env, database=DATABASE):
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{DATABASE}{suffix}").unlink(missing_ok=True)
-    DATABASE.parent.mkdir(parents=True, exist_ok=True)
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    database.parent.mkdir(parents=True, exist_ok=True)
     manage("migrate", "--noinput", "-v0", env=env)
     manage("load_reference_data", "-v0", env=env)
 
 
-def page_queries(env):
+def pages_in_process(env):
+    """Set Django up on the bench database; return settings for requesting pages in-process
+    (any host name, no page cache, plain static files)."""
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cptsite.settings")
     sys.path.insert(0, str(ROOT))
@@ -49,19 +51,26 @@ def page_queries(env):
 
     django.setup()
     from django.conf import settings
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.test.utils import override_settings
 
-    counts = {}
-    with override_settings(
+    return override_settings(
         ALLOWED_HOSTS=["testserver"],
         CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}},
         STORAGES={
             **settings.STORAGES,
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         },
-    ):
+    )
+
+
+def page_queries(env):
+    in_process = pages_in_process(env)
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    with in_process:
         for url in ("/codes/64868/", "/codes/64868/?locality=02102-01", "/codes/64901/"):
             client = Client()
             client.get(url)  # warm: the catalogue version read, templates compiled

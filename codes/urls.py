@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from codes.cache import cached_for_readers as cached
-from codes.views import api, browse, compare, releases, search
+from codes.views import api, browse, compare, edits, releases, search
 
 
 class CodeConverter:
@@ -40,6 +40,8 @@ urlpatterns = [
     path("modifiers/<modifier:code>/", cached(browse.modifier_detail), name="modifier-detail"),
     path("search/", cached(search.search), name="search"),
     path("compare/", cached(compare.compare), name="compare"),
+    path("edits/", cached(edits.pair_check), name="edits"),
+    path("api/edits", cached(edits.pair_check_json), name="api-edits"),
     path("api/codes/<code:code>", cached(api.code_detail), name="api-code-detail"),
     path("api/fees", cached(api.fees), name="api-fees"),
     path("api/search", cached(search.autocomplete), name="api-search"),

@@ -11,27 +11,44 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_RVU25D = ROOT / "fixtures" / "cms" / "rvu25d"
 # CMS's real files, shared beside the repository (../shared/data/cms/rvu25d).
 SHARED_RVU25D = ROOT.parent / "shared" / "data" / "cms" / "rvu25d"
+SHIPPED_NCCI = ROOT / "fixtures" / "cms" / "ncci-2024-07"
+# CMS's July 2024 NCCI tables (PTP in four gzip parts, MUE, add-on list), shared likewise.
+SHARED_NCCI = ROOT.parent / "shared" / "data" / "cms" / "ncci-2024-07"
+
+
+def shared_or_skip(path, what):
+    """Skip without the shared file, except in CI, which must run these tests and fails."""
+    if not path.is_file():
+        reason = f"{what} are not at {path.parent}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must run the tests on CMS's real files: {reason}")
+        pytest.skip(reason)
 
 
 @pytest.fixture
 def cms_rvu25d():
     """The folder holding CMS's full RVU25D files: skip without it, except in CI, which
     must run these tests and fails instead."""
-    if not (SHARED_RVU25D / "PPRRVU2025_Oct.csv").is_file():
-        reason = f"CMS's RVU25D files are not at {SHARED_RVU25D}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI must run the tests on CMS's real files: {reason}")
-        pytest.skip(reason)
+    shared_or_skip(SHARED_RVU25D / "PPRRVU2025_Oct.csv", "CMS's RVU25D files")
     return SHARED_RVU25D
+
+
+@pytest.fixture
+def cms_ncci_2024_07():
+    """The folder holding CMS's July 2024 NCCI tables: skip without it, fail in CI."""
+    shared_or_skip(SHARED_NCCI / "AOC_V2024Q3-MCR.txt", "CMS's July 2024 NCCI tables")
+    return SHARED_NCCI
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the real reference content once, as `make run` does (the catalogue, then the
-    RVU25D extract the repository ships); each test runs in a transaction over it."""
+    RVU25D and NCCI July 2024 extracts the repository ships); each test runs in a transaction
+    over it."""
     with django_db_blocker.unblock():
         call_command("load_reference_data", verbosity=0)
         call_command("import_cms_pfs", str(SHIPPED_RVU25D), verbosity=0)
+        call_command("import_cms_edits", str(SHIPPED_NCCI), verbosity=0)
 
 
 @pytest.fixture(autouse=True)

@@ -250,14 +250,17 @@ def test_code_page_query_budget(client, crowded_64866, django_assert_num_queries
     # 1 code with section, replacement and sources of facts; 8 prefetches (examples,
     # modifiers, specialties, places, nerves, sources, relations out, relations in);
     # 1 sections for the breadcrumb; 2 neighbours; Medicare facts: 1 release in effect,
-    # 1 its row for the code, 1 the localities.
-    with django_assert_num_queries(15):
+    # 1 its row for the code, 1 the localities; billing edits: 1 the releases in effect of
+    # the edit kinds, 1 the MUE row, 1 the add-on rows (as add-on or primary), 1 the PTP
+    # edits in either column, 1 the titles of our codes among the partners.
+    with django_assert_num_queries(20):
         assert client.get("/codes/64866/").status_code == 200
 
 
 def test_code_not_found_query_budget(client, django_assert_num_queries):
-    # 1 lookup, 2 nearest (below, above), 2 what CMS's release says (release, row).
-    with django_assert_num_queries(5):
+    # 1 lookup, 2 nearest (below, above), 2 what CMS's release says (release, row), 2
+    # where an add-on without a page is covered (the add-on list in effect, our codes on it).
+    with django_assert_num_queries(7):
         assert client.get("/codes/64867/").status_code == 404
 
 

@@ -17,23 +17,24 @@ from django.db import transaction
 from codes.cache import bump_content_generation
 from codes.cms import gpci, locco, pprrvu
 from codes.cms.changes import COMPARED_FIELDS, compare, rows_by_key
-from codes.cms.files import sha256
+from codes.cms.files import given_files, sha256
+from codes.cms.release_store import (
+    ImportRefused,
+    release_to_replace,
+    same_release,
+    store_release,
+)
 from codes.editorial import record_official_text
 from codes.models import (
     CodeProcedure,
     FeeScheduleRow,
     Locality,
     Release,
-    ReleaseFile,
     ReleaseKind,
     is_cpt_code,
 )
 
 BATCH_SIZE = 2000
-
-
-class ImportRefused(Exception):
-    """The import cannot go ahead for a reason that is not a fault in one line of a file."""
 
 
 @dataclass
@@ -60,18 +61,14 @@ class SourceFiles:
 def collect(path):
     """Find the PPRRVU file (and GPCI and LOCCO beside it) in a file, a folder or a zip."""
     path = Path(path)
-    if not path.exists():
-        raise ImportRefused(f"No such file or folder: {path}")
-    if path.is_dir():
-        entries = {p.name: p for p in sorted(path.iterdir()) if p.is_file()}
-        return pick(entries, lambda p: p.read_bytes(), path.name)
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            entries = {
-                Path(info.filename).name: info for info in archive.infolist() if not info.is_dir()
-            }
-            return pick(entries, archive.read, path.name)
-    return SourceFiles(pprrvu=SourceFile(path.name, path.read_bytes()))
+    try:
+        found = given_files(path)
+    except FileNotFoundError as error:
+        raise ImportRefused(str(error)) from None
+    if len(found) == 1 and not path.is_dir() and not zipfile.is_zipfile(path):
+        return SourceFiles(pprrvu=SourceFile(path.name, found[0].read_bytes()))
+    entries = {given.name: given for given in found}
+    return pick(entries, lambda given: given.read_bytes(), path.name)
 
 
 def pick(entries, read, container):
@@ -140,7 +137,7 @@ def import_release(
     """Import a release; return an Outcome. Raises CmsFileError or ImportRefused."""
     sources = collect(path)
     hashes = {source.name: source.sha256 for source in sources.all()}
-    same = same_release(hashes)
+    same = same_release(ReleaseKind.FEE_SCHEDULE, hashes)
     if same is not None:
         return Outcome("unchanged", release=same, label=same.label)
 
@@ -151,14 +148,12 @@ def import_release(
         parsed,
         {"label": label, "released_on": released_on, "effective_from": effective_from},
     )
-    existing = Release.objects.filter(kind=ReleaseKind.FEE_SCHEDULE, label=facts["label"]).first()
-    if existing is not None and not replace:
-        names = ", ".join(f.name for f in existing.files.all())
-        raise ImportRefused(
-            f"{facts['label']} is already imported, from other files ({names}). CMS names a "
-            "corrected release anew (e.g. RVU25AR); give that name with --label, or pass "
-            "--replace to put these files in its place"
-        )
+    existing = release_to_replace(
+        ReleaseKind.FEE_SCHEDULE,
+        facts["label"],
+        replace,
+        "CMS names a corrected release anew (e.g. RVU25AR); give that name with --label",
+    )
 
     earlier = Release.objects.in_effect(on=facts["effective_from"]).exclude(label=facts["label"])
     previous = earlier.first()
@@ -182,14 +177,8 @@ def import_release(
         return outcome
 
     with transaction.atomic():
-        if existing is not None:
-            existing.delete()
-        release = Release.objects.create(
-            kind=ReleaseKind.FEE_SCHEDULE, imported_by=imported_by, **facts
-        )
-        ReleaseFile.objects.bulk_create(
-            ReleaseFile(release=release, name=name, sha256=digest)
-            for name, digest in hashes.items()
+        release = store_release(
+            ReleaseKind.FEE_SCHEDULE, facts, hashes, imported_by, replacing=existing
         )
         bar = progress(total=len(parsed.rows) + len(localities)) if progress else None
         for start in range(0, len(parsed.rows), BATCH_SIZE):
@@ -208,17 +197,6 @@ def import_release(
         bump_content_generation()
     outcome.release = release
     return outcome
-
-
-def same_release(hashes):
-    """Return the release imported from exactly these files, or None."""
-    candidates = Release.objects.filter(
-        kind=ReleaseKind.FEE_SCHEDULE, files__sha256__in=hashes.values()
-    ).prefetch_related("files")
-    for release in candidates:
-        if {f.sha256 for f in release.files.all()} == set(hashes.values()):
-            return release
-    return None
 
 
 def read_localities(sources):

@@ -193,3 +193,182 @@ class Locality(models.Model):
     def display_name(self):
         # CMS marks floors with asterisks in the name; the footnote is not ours to show.
         return self.name.rstrip("*").strip().title()
+
+
+# NCCI and OPPS: the billing edits ------------------------------------------------------------
+
+
+class ModifierIndicator(models.TextChoices):
+    NOT_ALLOWED = "0", "No modifier bypasses the edit"
+    ALLOWED = "1", "A modifier may bypass the edit when the services were truly distinct"
+    NOT_APPLICABLE = "9", "Not applicable (the edit was deleted)"
+
+
+class PtpEditQuerySet(models.QuerySet):
+    def touching(self, release, code):
+        """Return a release's edits with the code in either column: one query, a UNION of
+        the two index searches (an OR would make SQLite read the whole release)."""
+        as_column_1 = self.filter(release=release, column_1=code).order_by()
+        as_column_2 = self.filter(release=release, column_2=code).exclude(column_1=code).order_by()
+        return as_column_1.union(as_column_2, all=True)
+
+    def among(self, release, codes):
+        """Return a release's edits between any two of the codes."""
+        return self.filter(release=release, column_1__in=codes, column_2__in=codes)
+
+
+class PtpEdit(models.Model):
+    """One row of CMS's practitioner procedure-to-procedure table: when both codes are billed
+    for one patient on one day by one provider, the column 2 code is denied unless a modifier
+    may bypass the edit and the services were distinct.
+
+    Written by the importer in bulk (2.5 million rows a quarter), never edited.
+    """
+
+    # The release's own index is not needed: (release, column_1, column_2) serves it.
+    release = models.ForeignKey(
+        Release, on_delete=models.CASCADE, related_name="ptp_edits", db_index=False
+    )
+    column_1 = models.CharField("column 1 code", max_length=5)
+    column_2 = models.CharField("column 2 code", max_length=5)
+    prior_to_1996 = models.BooleanField("in existence before 1996", default=False)
+    # Empty where CMS's file gives no date (the July 2024 copy lost them).
+    effective_on = models.DateField(null=True, blank=True)
+    deleted_on = models.DateField(null=True, blank=True, help_text="Empty: still in force.")
+    modifier_indicator = models.CharField(max_length=1, choices=ModifierIndicator.choices)
+    rationale = models.CharField(max_length=200)
+
+    objects = PtpEditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["release", "column_1", "column_2"]
+        verbose_name = "PTP edit"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(modifier_indicator__in=["0", "1", "9"]),
+                name="ptpedit_modifier_indicator",
+            ),
+        ]
+        indexes = [
+            # The code page's "codes bundled into this one", the pair check, the change report.
+            models.Index(fields=["release", "column_1", "column_2"], name="ptpedit_column_1"),
+            # The code page's "codes this one is bundled into".
+            models.Index(fields=["release", "column_2"], name="ptpedit_column_2"),
+        ]
+
+    def __str__(self):
+        return f"{self.column_1} / {self.column_2} ({self.release.label})"
+
+    def in_force_on(self, day):
+        return self.deleted_on is None or self.deleted_on >= day
+
+
+class AdjudicationIndicator(models.TextChoices):
+    LINE = "1", "Line edit"
+    POLICY = "2", "Date of service edit: policy"
+    CLINICAL = "3", "Date of service edit: clinical"
+
+
+class MedicallyUnlikelyEdit(models.Model):
+    """CMS's practitioner MUE for a code: the most units one provider may bill for one
+    patient (per claim line, or per day), in one release."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="mues")
+    hcpcs = models.CharField("HCPCS code", max_length=5)
+    units = models.PositiveIntegerField("MUE value")
+    adjudication_indicator = models.CharField(
+        "MUE adjudication indicator", max_length=1, choices=AdjudicationIndicator.choices
+    )
+    rationale = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["release", "hcpcs"]
+        verbose_name = "medically unlikely edit"
+        constraints = [
+            models.UniqueConstraint(fields=["release", "hcpcs"], name="mue_unique_code"),
+            models.CheckConstraint(
+                condition=Q(adjudication_indicator__in=["1", "2", "3"]),
+                name="mue_adjudication_indicator",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.hcpcs} MUE {self.units} ({self.release.label})"
+
+
+class AddOnType(models.TextChoices):
+    LISTED = "1", "Only with the primary codes CMS lists"
+    CONTRACTOR = "2", "Primary codes are set by the Medicare contractor"
+    LISTED_AND_CONTRACTOR = "3", "With the listed primaries, or others the contractor allows"
+
+
+# CMS's placeholder for "primary codes the contractor defines" (type 2).
+CONTRACTOR_PRIMARY = "CCCCC"
+
+
+class AddOnEdit(models.Model):
+    """One line of CMS's add-on code list: an add-on code and one primary code it may be
+    reported with, in one release."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="add_on_edits")
+    add_on = models.CharField("add-on code", max_length=5)
+    primary = models.CharField("primary code", max_length=5)
+    edit_type = models.CharField("AOC edit type", max_length=1, choices=AddOnType.choices)
+    effective_on = models.DateField(null=True, blank=True)
+    deleted_on = models.DateField(null=True, blank=True, help_text="Empty: still in force.")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["release", "add_on", "primary"]
+        verbose_name = "add-on code edit"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["release", "add_on", "primary"],
+                condition=Q(deleted_on__isnull=True),
+                name="addonedit_unique_active_pair",
+            ),
+            models.CheckConstraint(
+                condition=Q(edit_type__in=["1", "2", "3"]), name="addonedit_type"
+            ),
+        ]
+        indexes = [
+            # The code page's "this add-on goes with" and the add-on facet.
+            models.Index(fields=["release", "add_on"], name="addonedit_add_on"),
+            # The code page's "add-ons that go with this code" (+69990 among them).
+            models.Index(fields=["release", "primary"], name="addonedit_primary"),
+        ]
+
+    def __str__(self):
+        return f"{self.add_on} with {self.primary} ({self.release.label})"
+
+
+class OppsStatus(models.Model):
+    """One row of OPPS Addendum B: a HCPCS code's status indicator, APC and payment rate
+    under the hospital outpatient payment system in one quarter. Status indicator C means
+    inpatient only."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="opps_rows")
+    hcpcs = models.CharField("HCPCS code", max_length=5)
+    status_indicator = models.CharField(max_length=2)
+    apc = models.CharField("APC", max_length=5, blank=True)
+    relative_weight = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    payment_rate = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+
+    INPATIENT_ONLY = "C"
+
+    class Meta:
+        ordering = ["release", "hcpcs"]
+        verbose_name = "OPPS Addendum B row"
+        constraints = [
+            models.UniqueConstraint(fields=["release", "hcpcs"], name="oppsstatus_unique_code"),
+            models.CheckConstraint(
+                condition=~Q(status_indicator=""), name="oppsstatus_indicator_present"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.hcpcs} SI {self.status_indicator} ({self.release.label})"
+
+    @property
+    def inpatient_only(self):
+        return self.status_indicator == self.INPATIENT_ONLY

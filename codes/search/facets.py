@@ -16,7 +16,7 @@ Adding a facet is one `Facet(...)` in `FACETS` plus its test; docs/architecture.
 from dataclasses import dataclass
 
 import django_filters
-from django.db.models import Case, F, OuterRef, Subquery, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Subquery, Value, When
 from django.http import QueryDict
 
 from codes.cms.indicators import GLOBAL_DAYS, STATUS
@@ -167,6 +167,61 @@ class FeeScheduleColumn:
         return {"codes_feeschedulerow", "codes_release"}
 
 
+@dataclass(frozen=True)
+class AddOnList:
+    """Whether CMS's add-on code list in effect names the code as an add-on: `yes` for the
+    codes it lists, `no` for every other code; no value for any code while no list is
+    imported. Read from the list's own small table, never from the PTP edits (triggers on
+    a table of millions of rows would slow every import)."""
+
+    single = True
+    choices = ((1, "yes", "Add-on codes"), (0, "no", "Primary codes"))
+
+    def release(self, using):
+        from codes.models import Release, ReleaseKind
+
+        return Release.objects.using(using).in_effect(ReleaseKind.ADD_ON).values("pk")[:1]
+
+    def listed(self, using):
+        from codes.models import AddOnEdit
+
+        return AddOnEdit.objects.using(using).filter(release=Subquery(self.release(using)))
+
+    def pairs(self, using):
+        listed = self.listed(using).filter(add_on=OuterRef("code"))
+        return (
+            CodeProcedure.objects.using(using)
+            .filter(Exists(self.release(using)))
+            .annotate(
+                pair_code_id=F("pk"),
+                pair_stored=Case(When(Exists(listed), then=Value(1)), default=Value(0)),
+            )
+        )
+
+    def vocabulary(self, using):
+        return list(self.choices)
+
+    def filter(self, label):
+        def on_list(queryset, name, value):
+            listed = self.listed(queryset.db).values("add_on")
+            if value:
+                return queryset.filter(code__in=listed)
+            return queryset.filter(Exists(self.release(queryset.db))).exclude(code__in=listed)
+
+        return django_filters.TypedChoiceFilter(
+            choices=[(param, label_) for _, param, label_ in self.choices],
+            coerce={"yes": True, "no": False}.get,
+            method=on_list,
+            label=label,
+        )
+
+    def selected_params(self, cleaned):
+        return {"yes" if cleaned else "no"}
+
+    def tables(self):
+        return {CodeProcedure._meta.db_table, "codes_addonedit", "codes_release"}
+
+
 def choices_of(text_choices):
     """(stored, query-string value, label) for a TextChoices: the value is the stored one."""
     return tuple((value, value, label) for value, label in text_choices.choices)
@@ -219,15 +274,7 @@ FACETS = (
     ),
     Facet("section", "Section", ColumnVocabulary("section", "slug", "name")),
     Facet("status", "Code status", ColumnChoices("status", choices_of(CodeStatus))),
-    Facet(
-        "add_on",
-        "Add-on",
-        ColumnChoices(
-            "is_add_on",
-            ((True, "yes", "Add-on codes"), (False, "no", "Primary codes")),
-            single=True,
-        ),
-    ),
+    Facet("add_on", "Add-on (CMS list)", AddOnList()),
     Facet(
         "inpatient_only",
         "CMS inpatient-only",

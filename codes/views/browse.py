@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
+from codes.cms.edit_facts import billing_edits, where_covered
 from codes.cms.facts import medicare_facts, medicare_rows
 from codes.editorial import pending_revisions_of
 from codes.models import (
@@ -85,16 +86,19 @@ def code_detail(request, code):
                 "nearest": codes.nearest_to(code),
                 "cms_release": release,
                 "cms_row": rows.get(code),
+                "covered_on": where_covered(code),
             },
             status=404,
         )
     sections = Section.objects.all()
     medicare = medicare_facts(code, request.GET.get("locality", "").strip())
+    edits = billing_edits(code)
     for code_modifier in procedure.code_modifiers.all():
         code_modifier.cms_policy = medicare.policy_for_modifier(code_modifier.modifier.code)
     context = {
         "procedure": procedure,
         "medicare": medicare,
+        "edits": edits,
         "breadcrumbs": breadcrumbs_by_section(sections)[procedure.section_id],
         "previous_code": codes.filter(code__lt=code)
         .order_by("-code")
@@ -254,6 +258,7 @@ def robots_txt(request):
         "Disallow: /admin/",
         "Disallow: /search/",
         "Disallow: /compare/",
+        "Disallow: /edits/",
         "Disallow: /api/",
         f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
     ]

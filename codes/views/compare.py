@@ -7,6 +7,7 @@ from django.views.decorators.http import require_safe
 
 from codes.cms import indicators
 from codes.cms.facts import medicare_rows
+from codes.cms.pair_check import Entry, check
 from codes.cms.payment import payments
 from codes.models import is_cpt_code
 from codes.rich_text import render_markdown
@@ -157,6 +158,7 @@ def compare(request):
     release, medicare = medicare_rows([c.code for c in codes]) if len(codes) >= 2 else (None, {})
     context = {
         "codes": codes,
+        "result": check([Entry(c.code) for c in codes]) if len(codes) >= 2 else None,
         "rows": field_rows(codes, release, medicare) if len(codes) >= 2 else [],
         "problems": problems,
         "raw": raw[:MAX_PARAMETER_LENGTH],

@@ -4,6 +4,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
+from codes.cms.edit_facts import where_covered
 from codes.search.page import search_page, typeahead
 from codes.search.query import QueryKind
 from codes.views.compare import MAX_COMPARED
@@ -19,6 +20,8 @@ def search(request):
         return redirect(result.redirect_to)
     context = result.context
     parsed = context.get("parsed")
+    if parsed and parsed.kind == QueryKind.CODE and not context["page"].object_list:
+        context["covered_on"] = where_covered(parsed.codes[0])
     if parsed and parsed.kind == QueryKind.LIST:  # offer to compare a short list
         listed = context["page"].object_list
         if 2 <= len(listed) <= MAX_COMPARED:

@@ -64,8 +64,9 @@ HOSTILE_QUERIES = [
 
 # Building the in-memory facet index: the codes with their column facets (1), the four link
 # tables (4), the vocabularies of specialty, nerve, modifier, place and section (5), and the
-# fee schedule rows of the release in effect for the global period and Medicare status (2).
-INDEX_BUILD_QUERIES = 12
+# fee schedule rows of the release in effect for the global period and Medicare status (2),
+# and every code with whether CMS's add-on list in effect names it (1).
+INDEX_BUILD_QUERIES = 13
 
 
 def search_queries(text, ranked=True):

@@ -3,7 +3,6 @@
 import pytest
 from django.core.cache import cache
 
-from codes.models import CodeProcedure
 from tests.search.helpers import INDEX_BUILD_QUERIES, add_published_codes, facet_count
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +20,13 @@ def test_facet_index_build_runs_a_fixed_number_of_queries(django_assert_num_quer
 
 def test_facets_follow_changes_made_without_signals(client):
     before = facet_count(client.get("/search/", {"q": "nerve"}), "add_on", "yes")
-    CodeProcedure.objects.filter(code="64868").update(is_add_on=True)
-    cache.clear()  # update() sends no signal to the page cache; the index needs none
+    from codes.models import AddOnEdit, Release, ReleaseKind
+
+    # bulk_create sends no signal to the page cache; the index needs none.
+    AddOnEdit.objects.bulk_create(
+        [AddOnEdit(release=Release.objects.current(ReleaseKind.ADD_ON), add_on="64868",
+                   primary="64866", edit_type="1")]
+    )  # fmt: skip
+    cache.clear()
     after = facet_count(client.get("/search/", {"q": "nerve"}), "add_on", "yes")
     assert after == before + 1

@@ -26,6 +26,39 @@ def iso_date(text):
         raise CommandError(f"“{text}” is not a date (YYYY-MM-DD).") from None
 
 
+def add_release_arguments(parser, example_label):
+    """The options every importer of CMS's releases takes: what the files may not say about
+    their release, who imports it, --replace and --dry-run."""
+    parser.add_argument(
+        "--label", help=f"Release name (e.g. {example_label}) if the files do not say it."
+    )
+    parser.add_argument("--released-on", type=iso_date, help="YYYY-MM-DD, if not in the files.")
+    parser.add_argument("--effective-from", type=iso_date, help="YYYY-MM-DD, if not in the files.")
+    parser.add_argument(
+        "--imported-by", default=None, help="Who imports it (default: the login name)."
+    )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="Put these files in the place of a release of the same name (e.g. CMS's "
+        "full files over the extract this reference ships).",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="Report what would change; store nothing."
+    )
+
+
+def release_options(options):
+    """The release options as the importers take them."""
+    return {
+        "label": options["label"],
+        "released_on": options["released_on"],
+        "effective_from": options["effective_from"],
+        "imported_by": options["imported_by"] or login_name(),
+        "replace": options["replace"],
+    }
+
+
 class Command(BaseCommand):
     help = (
         "Import CMS's Physician Fee Schedule relative value files: a PPRRVU file (CSV or "
@@ -34,27 +67,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="PPRRVU file, folder or zip as CMS ships it.")
-        parser.add_argument("--label", help="Release name (e.g. RVU25D) if the file omits it.")
-        parser.add_argument("--released-on", type=iso_date, help="YYYY-MM-DD, if not in the file.")
-        parser.add_argument(
-            "--effective-from", type=iso_date, help="YYYY-MM-DD, if not in the file."
-        )
-        parser.add_argument(
-            "--imported-by", default=None, help="Who imports it (default: the login name)."
-        )
+        add_release_arguments(parser, "RVU25D")
         parser.add_argument(
             "--rvu-threshold",
             default="0",
             help="Report RVU changes larger than this (default 0: every change).",
-        )
-        parser.add_argument(
-            "--replace",
-            action="store_true",
-            help="Put these files in the place of a release of the same name (e.g. CMS's "
-            "full file over the extract this reference ships).",
-        )
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Report what would change; store nothing."
         )
 
     def handle(self, *args, path, dry_run, verbosity, **options):
@@ -66,12 +83,8 @@ class Command(BaseCommand):
         try:
             outcome = import_release(
                 path,
-                label=options["label"],
-                released_on=options["released_on"],
-                effective_from=options["effective_from"],
-                imported_by=options["imported_by"] or login_name(),
                 dry_run=dry_run,
-                replace=options["replace"],
+                **release_options(options),
                 rvu_threshold=threshold,
                 progress=(
                     (lambda total: tqdm(total=total, unit=" rows", desc="Storing"))
