@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('codes', '0013_revision_permissions'),
+        ('codes', '0015_source_confidence'),
     ]
 
     operations = [
