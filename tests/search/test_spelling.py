@@ -37,7 +37,7 @@ def test_a_drafts_words_are_never_suggested_to_the_public(client, draft_with_mad
 
 def test_editors_are_suggested_drafts_words(draft_with_made_up_word, editor_client):
     assert suggest_spelling(parse_query("zylofrenic"), sees_drafts=True) == "zylophrenic"
-    response, html = page(editor_client, q="zylofrenic")
+    _response, html = page(editor_client, q="zylofrenic")
     assert "q=zylophrenic" in html
 
 
