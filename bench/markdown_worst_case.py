@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cptsite.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only")
 
-from codes.rich_text import render_markdown  # noqa: E402
+from codes.rich_text import render_markdown
 
 SIZE = 40_000
 CASES = {
