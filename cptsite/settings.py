@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from cptsite.database import database_from_url
+from cptsite.database import database_from_url, make_sqlite_file_private
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -141,6 +141,8 @@ DATABASES = {
         DATABASE_URL, pg_conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 600)
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    make_sqlite_file_private(DATABASES["default"]["NAME"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Passwords, language, time ---------------------------------------------------------------
