@@ -91,6 +91,14 @@ def test_deleted_code_with_a_replacement_created_later_in_the_file(tmp_path, cli
     assert "Deleted code." in html and "1 January 2026" in html and "/codes/64997/" in html
 
 
+def test_the_command_runs_as_manage_py_runs_it_with_the_system_checks(tmp_path):
+    path = tmp_path / "update.csv"
+    path.write_text("\n".join([HEADER, row()]) + "\n")
+    out = io.StringIO()
+    call_command("import_codes", str(path), skip_checks=False, stdout=out)
+    assert "1 created" in out.getvalue()
+
+
 def test_import_never_deletes(tmp_path):
     before = CodeProcedure.objects.count()
     run(tmp_path, row())

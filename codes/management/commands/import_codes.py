@@ -37,7 +37,7 @@ from codes.csv_format import (
 )
 from codes.models import CodeProcedure, EditorialState
 
-BATCH_SIZE = 100
+BATCH_SIZE = 50
 # On SQLite, after each commit, time for a writer waiting on the busy timeout (it polls
 # every 100 ms at most) to take the lock before the next batch does.
 SQLITE_PAUSE_SECONDS = 0.1
@@ -96,7 +96,7 @@ class Command(BaseCommand):
 
         totals = {"created": 0, "changed": 0, "unchanged": 0, "rejected": 0}
         accepted = []
-        for line, outcome, row in self.check(header, records, columns):
+        for line, outcome, row in self.check_rows(header, records, columns):
             totals[outcome] += 1
             if outcome == "rejected":
                 continue
@@ -114,7 +114,7 @@ class Command(BaseCommand):
 
     # Step 1: check, reading only ---------------------------------------------------------
 
-    def check(self, header, records, columns):
+    def check_rows(self, header, records, columns):
         """Yield (line, outcome, Row) for every record, rejected ones with their reason
         reported. Reads the database; writes nothing."""
         sections = section_lookup()
