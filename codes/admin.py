@@ -17,6 +17,7 @@ from simple_history.models import to_historic
 from codes.csv_format import export_response
 from codes.history import lists_at, restore_rows, rows_at, rows_to_restore
 from codes.models import (
+    CODE_FORMAT_RE,
     ClinicalExample,
     CodeModifier,
     CodeProcedure,
@@ -295,6 +296,9 @@ class CodeProcedureAdmin(SimpleHistoryAdmin):
     def preview_link(self, obj):
         if not obj or not obj.pk:
             return "Save first to preview."
+        # A refused form shows the code as typed, which may be no code at all.
+        if not CODE_FORMAT_RE.match(obj.code or ""):
+            return "Correct the code to preview."
         return format_html(
             '<a href="{}" target="_blank" rel="noopener">Open the page as it will look '
             "when published</a> (editors see drafts, with a banner).",

@@ -353,3 +353,12 @@ def test_revert_with_a_bad_version_is_not_found(reviewer_client):
     assert reviewer_client.get(base + "999999/").status_code == 404
     other = code("64866").history.first().history_id
     assert reviewer_client.get(base + f"{other}/").status_code == 404
+
+
+def test_a_change_form_refused_for_a_malformed_code_is_shown_again_not_a_500(editor):
+    data = open_form(editor, "64868")
+    data["code"] = ":"
+    response = save(editor, "64868", data)
+    assert response.status_code == 200
+    assert "Correct the code to preview." in response.content.decode()
+    assert code("64868").code == "64868"

@@ -12,7 +12,7 @@ It works in two steps so that it never blocks the site:
    stored values for the columns the file leaves out), its replacement (a known code or a
    row of the file, with no cycle). A rejected row is named with its line and reason
    before anything is written. `--dry-run` stops here, so it never takes a write lock.
-2. **Apply** the accepted rows in batches (`--batch-size`, 100 by default), each batch in
+2. **Apply** the accepted rows in batches (`--batch-size`, 50 by default), each batch in
    its own short transaction, so logins and editors' saves get in between (on SQLite a
    writer holds the whole database). If a batch fails, the command names the batches
    already committed and the failing line, and exits non-zero.
