@@ -11,9 +11,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
 
+from codes.admin_input import (
+    ValidatedHistoryAdmin,
+    ValidatedStackedInline,
+    ValidatedTabularInline,
+)
 from codes.csv_format import export_response
 from codes.history import lists_at, restore_rows, rows_at, rows_to_restore
 from codes.models import (
@@ -39,20 +43,20 @@ def can_publish(user):
     return user.has_perm(PUBLISH_PERMISSION)
 
 
-class ClinicalExampleInline(admin.StackedInline):
+class ClinicalExampleInline(ValidatedStackedInline):
     model = ClinicalExample
     extra = 0
     fields = ["position", "title", "text"]
 
 
-class CodeModifierInline(admin.TabularInline):
+class CodeModifierInline(ValidatedTabularInline):
     model = CodeModifier
     extra = 0
     autocomplete_fields = ["modifier"]
     fields = ["modifier", "note"]
 
 
-class CodeRelationInline(admin.TabularInline):
+class CodeRelationInline(ValidatedTabularInline):
     model = CodeRelation
     fk_name = "from_code"
     extra = 0
@@ -153,7 +157,7 @@ def conflict_message(current, opened_version):
 
 
 @admin.register(CodeProcedure)
-class CodeProcedureAdmin(SimpleHistoryAdmin):
+class CodeProcedureAdmin(ValidatedHistoryAdmin):
     form = CodeProcedureForm
     list_display = [
         "code",
@@ -500,7 +504,7 @@ class CodeProcedureAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Section)
-class SectionAdmin(SimpleHistoryAdmin):
+class SectionAdmin(ValidatedHistoryAdmin):
     list_display = ["name", "range_start", "range_end", "parent", "name_verified", "range_verified"]
     list_select_related = ["parent"]
     search_fields = ["name", "slug"]
@@ -509,33 +513,33 @@ class SectionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Modifier)
-class ModifierAdmin(SimpleHistoryAdmin):
+class ModifierAdmin(ValidatedHistoryAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Specialty)
-class SpecialtyAdmin(SimpleHistoryAdmin):
+class SpecialtyAdmin(ValidatedHistoryAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Nerve)
-class NerveAdmin(SimpleHistoryAdmin):
+class NerveAdmin(ValidatedHistoryAdmin):
     list_display = ["name", "cranial_nerve_number"]
     search_fields = ["name", "aliases"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(PlaceOfService)
-class PlaceOfServiceAdmin(SimpleHistoryAdmin):
+class PlaceOfServiceAdmin(ValidatedHistoryAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
+class SourceAdmin(ValidatedHistoryAdmin):
     list_display = ["title", "publisher", "is_third_party", "accessed_on"]
     list_filter = ["is_third_party"]
     search_fields = ["title", "publisher", "url"]
