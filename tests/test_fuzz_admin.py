@@ -31,7 +31,7 @@ from tests.admin_forms import form_data
 pytestmark = pytest.mark.django_db
 
 HUGE = 50_000
-EXAMPLES = 25
+EXAMPLES = 60
 ISSUED = Counter()
 
 CODE_CHANGE = "/admin/codes/codeprocedure/{pk}/change/"
