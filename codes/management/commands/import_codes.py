@@ -12,7 +12,7 @@ It works in two steps so that it never blocks the site:
    stored values for the columns the file leaves out), its replacement (a known code or a
    row of the file, with no cycle). A rejected row is named with its line and reason
    before anything is written. `--dry-run` stops here, so it never takes a write lock.
-2. **Apply** the accepted rows in batches (`--batch-size`, 50 by default), each batch in
+2. **Apply** the accepted rows in batches (`--batch-size`, 25 by default), each batch in
    its own short transaction, so logins and editors' saves get in between (on SQLite a
    writer holds the whole database). If a batch fails, the command names the batches
    already committed and the failing line, and exits non-zero.
@@ -37,7 +37,7 @@ from codes.csv_format import (
 )
 from codes.models import CodeProcedure, EditorialState
 
-BATCH_SIZE = 50
+BATCH_SIZE = 25
 # On SQLite, after each commit, time for a writer waiting on the busy timeout (it polls
 # every 100 ms at most) to take the lock before the next batch does.
 SQLITE_PAUSE_SECONDS = 0.1
