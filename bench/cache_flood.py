@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def folder_size(path):
-    files = [entry for entry in Path(path).rglob("*") if entry.is_file()]
+    files = list(Path(path).glob("*.djcache"))
     return len(files), sum(entry.stat().st_size for entry in files)
 
 
@@ -33,12 +33,13 @@ def main():
     options = parser.parse_args()
 
     cache_dir = tempfile.mkdtemp(prefix="cache-flood-")
+    unused_db = tempfile.mkdtemp(prefix="cache-flood-db-")
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "cptsite.settings",
             "SECRET_KEY": "bench-only",
             "CACHE_DIR": cache_dir,
-            "DATABASE_URL": f"sqlite:///{cache_dir}/unused.sqlite3",
+            "DATABASE_URL": f"sqlite:///{unused_db}/unused.sqlite3",
             "ALLOWED_HOSTS": "testserver",
         }
     )
