@@ -117,13 +117,16 @@ soak: $(VENV)/.runtime-installed var/secret_key
 	$(BIN)/python bench/soak.py --seconds 60 --connections 64
 
 backup: $(VENV)/.runtime-installed var/secret_key
-	$(MANAGE) backup_content
+	@umask 077 && $(MANAGE) backup_content
 
-# Into an empty database: point DATABASE_URL at a new one (or remove var/db.sqlite3) first.
+# Into an empty database: point DATABASE_URL at a new one (or remove var/db.sqlite3) first,
+# or REPLACE=yes to replace the accounts and content it holds. FILE reaches the command
+# through the environment, never through the recipe's text, so no file name is run as shell.
+restore: private export RESTORE_FILE := $(value FILE)
 restore: $(VENV)/.runtime-installed var/secret_key
-	@test -n "$(FILE)" || { echo "Usage: make restore FILE=var/backups/cpt-reference-....json.gz"; exit 2; }
+	@test -n "$$RESTORE_FILE" || { echo "Usage: make restore FILE=var/backups/cpt-reference-....json.gz [REPLACE=yes]"; exit 2; }
 	$(MANAGE) migrate --noinput
-	$(MANAGE) restore_content "$(FILE)"
+	$(MANAGE) restore_content $(if $(filter yes,$(REPLACE)),--replace) -- "$$RESTORE_FILE"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

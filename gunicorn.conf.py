@@ -3,10 +3,41 @@
 Every value can be overridden with gunicorn's own GUNICORN_CMD_ARGS or the variables below.
 """
 
+import hashlib
 import multiprocessing
 import os
+import tempfile
+from pathlib import Path
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+
+
+# gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), so
+# starting or stopping one instance removed another's. Unless one is given (the variable, or
+# --control-socket), each instance gets its own when it starts (`on_starting`).
+PER_INSTANCE = "per-instance"
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET") or PER_INSTANCE
+control_socket_mode = 0o600
+
+
+def instance_control_socket(pid):
+    """This checkout's var/run/gunicorn-<master pid>.ctl (the folder owner only); a path
+    too long for a Unix socket goes to the temporary folder under a hash of it."""
+    run_dir = Path(__file__).resolve().parent / "var" / "run"
+    path = run_dir / f"gunicorn-{pid}.ctl"
+    if len(str(path)) > 100:
+        digest = hashlib.sha256(str(path).encode()).hexdigest()[:16]
+        return os.path.join(tempfile.gettempdir(), f"cpt-reference-{digest}.ctl")
+    run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return str(path)
+
+
+def on_starting(server):
+    if server.cfg.control_socket == PER_INSTANCE:
+        server.cfg.set("control_socket", instance_control_socket(os.getpid()))
+    server.log.info("Control socket: %s", server.cfg.control_socket)
+
+
 worker_class = "gthread"
 # Pages are short database reads: a few processes with a few threads each keep both
 # cores busy without the memory of one process per request.

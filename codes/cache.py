@@ -8,12 +8,19 @@ triggers keep (`codes.search.generation`); that is part of the key too, read at 
 second per process, so such a change shows within a second. Logged-in users (editors see
 drafts) are never served from the cache, and their
 pages are marked private.
+
+The cache is bounded whatever its backend: a page is stored in one of a fixed number of
+slots (`settings.PAGE_CACHE_SLOTS`, chosen by the key's hash) together with its full key,
+and a page larger than `MAX_CACHED_PAGE_BYTES` is not stored. So a flood of distinct
+searches, or pages of old generations, replace each other in the slots instead of growing
+the cache: at most slots x largest page, on Redis as on files.
 """
 
 import hashlib
 import time
 from functools import wraps
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -80,6 +87,29 @@ def page_key(request, generation):
     return f"page:{generation}:{digest}"
 
 
+# A search results page is well under 100 KB; anything larger is served, never stored.
+MAX_CACHED_PAGE_BYTES = 256 * 1024
+
+
+def slot_key(key):
+    """The cache key of the slot a page's key falls in."""
+    slot = int(key.rsplit(":", 1)[1][:12], 16) % settings.PAGE_CACHE_SLOTS
+    return f"page-slot:{slot}"
+
+
+def cached_page(key):
+    """Return the page stored under `key`, or None (the slot may hold another page)."""
+    stored = cache.get(slot_key(key))
+    if stored is not None and stored[0] == key:
+        return stored[1]
+    return None
+
+
+def store_page(key, response):
+    if len(response.content) <= MAX_CACHED_PAGE_BYTES:
+        cache.set(slot_key(key), (key, response), PAGE_TIMEOUT)
+
+
 def cached_for_readers(view):
     """Serve anonymous GET and HEAD requests from the cache, with an ETag for 304s."""
 
@@ -97,7 +127,7 @@ def cached_for_readers(view):
         if etag in request.headers.get("If-None-Match", ""):
             response = _not_modified(etag)
             return response
-        response = cache.get(key)
+        response = cached_page(key)
         if response is None:
             response = view(request, *args, **kwargs)
             if getattr(response, "is_rendered", True) is False:
@@ -105,7 +135,7 @@ def cached_for_readers(view):
             if response.status_code in {200, 404} and not response.streaming:
                 response["ETag"] = etag
                 patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
-                cache.set(key, response, PAGE_TIMEOUT)
+                store_page(key, response)
         return response
 
     return wrapper

@@ -19,6 +19,11 @@ The same format goes both ways: `manage.py import_codes FILE.csv` reads it and t
 | summary | no | one or two sentences in our own words |
 
 A new code is created as a draft, for an editor to complete and a reviewer to publish.
+
+A cell a spreadsheet would read as a formula (starting with =, +, -, @, a tab or a carriage
+return) is written with a single quote in front, as OWASP recommends against CSV injection,
+and so is a cell that starts with a quote; the import takes that one quote off again, so an
+export imported again is still a round trip.
 """
 
 import csv
@@ -35,6 +40,7 @@ from codes.models import (
     InpatientOnly,
     Section,
 )
+from codes.rich_text import SUMMARY_MAX_LENGTH
 
 COLUMNS = [
     "code",
@@ -84,7 +90,7 @@ class CodeRowForm(forms.Form):
         choices=[("", "unknown"), *InpatientOnly.choices], required=False
     )
     inpatient_only_as_of = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
-    summary = forms.CharField(required=False)
+    summary = forms.CharField(required=False, max_length=SUMMARY_MAX_LENGTH)
 
     def __init__(self, *args, sections, **kwargs):
         super().__init__(*args, **kwargs)
@@ -126,6 +132,27 @@ class CodeRowForm(forms.Form):
         return data
 
 
+# OWASP's list (CSV injection), with the full-width forms some spreadsheets also read.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+QUOTE = "'"
+
+
+def to_cell(value):
+    """Return a value as a CSV cell a spreadsheet will not run: a quote before a formula
+    (and before a quote, so that `from_cell` can always take exactly one off)."""
+    text = str(value)
+    if text.startswith((*FORMULA_STARTS, QUOTE)):
+        return QUOTE + text
+    return text
+
+
+def from_cell(text):
+    """Return what `to_cell` was given: one leading quote off before a formula or a quote."""
+    if text.startswith(QUOTE) and text[1:].startswith((*FORMULA_STARTS, QUOTE)):
+        return text[1:]
+    return text
+
+
 def section_lookup():
     return {section.slug: section for section in Section.objects.all()}
 
@@ -154,7 +181,7 @@ def write_csv(codes, stream):
     writer = csv.DictWriter(stream, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for code in codes.select_related("section", "replaced_by").order_by("code"):
-        writer.writerow(row_values(code))
+        writer.writerow({name: to_cell(value) for name, value in row_values(code).items()})
 
 
 def export_response(codes):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from cptsite.database import database_from_url
+from cptsite.database import database_from_url, make_sqlite_file_private
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -142,6 +142,8 @@ DATABASES = {
         DATABASE_URL, pg_conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 600)
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    make_sqlite_file_private(DATABASES["default"]["NAME"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Passwords, language, time ---------------------------------------------------------------
@@ -257,6 +259,13 @@ if HTTPS:
 # Pages are cached for anonymous readers, keyed on a content version that every save
 # bumps (codes/cache.py). The cache must be shared by every worker: Redis when REDIS_URL
 # is set, otherwise files under var/cache, which all workers on one machine share.
+# The page cache stores at most this many pages, whatever the backend (codes/cache.py): a
+# flood of distinct searches replaces pages instead of growing the cache. Each page is at
+# most 256 KB (a search page is about 40 KB), so the cache stays under 2.5 GB at the default
+# and about 400 MB with typical pages.
+PAGE_CACHE_SLOTS = env_int("PAGE_CACHE_SLOTS", 10_000)
+if PAGE_CACHE_SLOTS < 1:
+    raise ImproperlyConfigured(f"PAGE_CACHE_SLOTS must be at least 1; got {PAGE_CACHE_SLOTS}.")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
@@ -277,7 +286,8 @@ else:
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": os.environ.get("CACHE_DIR", str(VAR_DIR / "cache")),
             "TIMEOUT": env_int("CACHE_TIMEOUT", 60 * 60 * 24),
-            "OPTIONS": {"MAX_ENTRIES": 20_000},
+            # A second bound: the slots plus the generation key never reach it.
+            "OPTIONS": {"MAX_ENTRIES": PAGE_CACHE_SLOTS + 1_000},
         }
     }
 

@@ -85,4 +85,49 @@ def test_restore_refuses_a_database_that_holds_codes(tmp_path):
         [sys.executable, "manage.py", "restore_content", dump],
         cwd=ROOT, env=env, capture_output=True, text=True,
     )  # fmt: skip
-    assert result.returncode != 0 and "already holds codes" in result.stderr
+    assert result.returncode != 0 and "already holds 38 codes" in result.stderr
+
+
+def test_a_backup_is_readable_by_its_owner_only(tmp_path):
+    env = environment(tmp_path / "private.sqlite3", tmp_path)
+    manage(env, "migrate", "-v0")
+    out = manage(env, "backup_content", "--output-dir", str(tmp_path / "b"))
+    dump = Path(out.stdout.strip().split("Wrote ", 1)[1])
+    assert dump.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "b").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "private.sqlite3").stat().st_mode & 0o777 == 0o600
+
+
+def test_restore_refuses_a_database_with_accounts_unless_told_to_replace_them(tmp_path):
+    source = environment(tmp_path / "source.sqlite3", tmp_path)
+    manage(source, "migrate", "-v0")
+    manage(source, "load_reference_data", "-v0")
+    out = manage(source, "backup_content", "--output-dir", str(tmp_path / "b"))
+    dump = out.stdout.strip().split("Wrote ", 1)[1]
+
+    target = environment(tmp_path / "target.sqlite3", tmp_path)
+    manage(target, "migrate", "-v0")
+    create = "from django.contrib.auth.models import User; User.objects.create_user('admin')"
+    manage(target, "shell", "-v0", "-c", create)
+    refused = subprocess.run(
+        [sys.executable, "manage.py", "restore_content", dump],
+        cwd=ROOT, env=target, capture_output=True, text=True,
+    )  # fmt: skip
+    assert refused.returncode != 0 and "already holds 1 accounts" in refused.stderr
+    assert "--replace" in refused.stderr
+
+    manage(target, "restore_content", "--replace", dump)
+    count = "from codes.models import CodeProcedure as C; from django.contrib.auth.models import User; print(C.objects.count(), User.objects.filter(username='admin').exists())"  # noqa: E501
+    assert manage(target, "shell", "-v0", "-c", count).stdout.split() == ["38", "False"]
+
+
+def test_make_restore_takes_a_file_name_holding_quotes_as_a_name(tmp_path):
+    marker = tmp_path / "ran"
+    name = f'x"; touch {marker}; echo "$(touch {marker}) `touch {marker}`\'.json.gz'
+    env = environment(tmp_path / "make.sqlite3", tmp_path)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "restore", f"FILE={name}"],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode != 0 and "No such file" in result.stderr
+    assert not marker.exists()

@@ -100,3 +100,30 @@ def test_a_change_made_without_signals_shows_within_a_second(client):
     CodeProcedure.objects.filter(code="64868").update(title="Renamed without signals")
     forget_recent_generation()  # as a second passing would
     assert "Renamed without signals" in client.get("/codes/64868/").content.decode()
+
+
+def test_a_flood_of_distinct_searches_stays_within_the_cache_bound(client, settings):
+    from django.core.cache import cache
+
+    settings.PAGE_CACHE_SLOTS = 8
+    for n in range(60):
+        assert client.get("/search/", {"q": f"nerve{n}"}).status_code == 200
+    assert len(cache._cache) <= 8 + 1  # the slots and the content generation
+
+
+def test_a_page_sharing_its_slot_with_another_is_never_served_for_it(client, settings):
+    settings.PAGE_CACHE_SLOTS = 1
+    first = client.get("/codes/64868/").content.decode()
+    second = client.get("/codes/64866/").content.decode()
+    assert "64866" in second and second != first
+    assert client.get("/codes/64868/").content.decode() == first
+
+
+def test_a_page_too_large_to_store_is_still_served(client, monkeypatch):
+    from django.core.cache import cache
+
+    from codes import cache as page_cache
+
+    monkeypatch.setattr(page_cache, "MAX_CACHED_PAGE_BYTES", 10)
+    assert client.get("/codes/64868/").status_code == 200
+    assert not [key for key in cache._cache if "page-slot" in key]

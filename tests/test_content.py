@@ -202,7 +202,7 @@ def test_nested_lists_render_as_nested_lists():
         assert list_depth(text) >= 2, f"{where}: the nested list was flattened"
 
 
-def test_two_space_nested_lists_would_flatten():
-    """Why the fixtures indent nested lists by four spaces: Python-Markdown needs it."""
-    assert list_depth("- a\n  - b") == 1
+def test_two_and_four_space_nested_lists_both_nest():
+    """An editor's two-space indent nests a list as a four-space one does (cmark-gfm)."""
+    assert list_depth("- a\n  - b") == 2
     assert list_depth("- a\n    - b") == 2

@@ -137,6 +137,14 @@ def test_deleted_code_with_a_replacement_created_later_in_the_file(tmp_path, cli
     assert "Deleted code." in html and "1 January 2026" in html and "/codes/64997/" in html
 
 
+def test_the_command_runs_as_manage_py_runs_it_with_the_system_checks(tmp_path):
+    path = tmp_path / "update.csv"
+    path.write_text("\n".join([HEADER, row()]) + "\n")
+    out = io.StringIO()
+    call_command("import_codes", str(path), "--user", "importer", skip_checks=False, stdout=out)
+    assert "1 created" in out.getvalue()
+
+
 def test_import_never_deletes(tmp_path):
     before = CodeProcedure.objects.count()
     run(tmp_path, row())
@@ -183,3 +191,107 @@ def test_columns_left_out_of_the_file_are_left_alone(tmp_path):
     assert "1 unchanged" in out.getvalue()
     assert after.summary == before.summary
     assert after.inpatient_only == before.inpatient_only
+
+
+def test_a_narrow_file_that_would_break_a_rule_of_the_stored_code_is_rejected_with_its_line(
+    tmp_path,
+):
+    deleted = CodeProcedure.objects.get(code="64868")
+    CodeProcedure.objects.filter(pk=deleted.pk).update(
+        status="deleted", deleted_date="2026-01-01", effective_date=None
+    )
+    path = tmp_path / "narrow.csv"
+    path.write_text(
+        f'code,title,status,section,is_add_on\n64868,"{deleted.title}",active,neurorrhaphy,no\n'
+    )
+    for args in (["--user", "importer"], ["--dry-run"]):
+        out = io.StringIO()
+        call_command("import_codes", str(path), *args, stdout=out)
+        assert "line 2 64868 rejected: row only a deleted code may have" in out.getvalue()
+        assert "1 rejected" in out.getvalue()
+    assert CodeProcedure.objects.get(code="64868").status == "deleted"
+
+
+def deleted_row(code, replaced):
+    stored = CodeProcedure.objects.get(code=code)
+    return row(code=code, status="deleted", effective="", deleted="2026-01-01",
+               replaced=replaced, title=stored.title, summary=stored.summary)  # fmt: skip
+
+
+def test_a_mistyped_replacement_is_rejected_and_the_stored_link_kept(tmp_path):
+    CodeProcedure.objects.filter(code="64862").update(
+        status="deleted", deleted_date="2026-01-01", effective_date=None,
+        replaced_by=CodeProcedure.objects.get(code="64864"),
+    )  # fmt: skip
+    output = run(tmp_path, deleted_row("64862", "64990"))  # 64990 does not exist
+    assert "line 2 64862 rejected: replaced_by 64990 is not a known code" in output
+    assert "1 rejected" in output
+    assert CodeProcedure.objects.get(code="64862").replaced_by.code == "64864"
+
+
+def test_replacement_cycles_are_rejected(tmp_path):
+    output = run(tmp_path, deleted_row("64862", "64864"), deleted_row("64864", "64862"))
+    assert "replacements form a cycle: 64862 -> 64864 -> 64862" in output
+    assert "2 rejected" in output
+    assert not CodeProcedure.objects.filter(replaced_by__isnull=False).exists()
+
+
+def test_a_row_with_more_fields_than_the_header_is_rejected(tmp_path):
+    line = row(code="64998").rsplit(",", 1)[0] + ",Cuts, here"  # an unquoted comma
+    output = run(tmp_path, line)
+    assert "line 2 rejected: has 13 fields where the header has 12" in output
+    assert not CodeProcedure.objects.filter(code="64998").exists()
+
+
+def test_a_summary_past_its_limit_is_rejected():
+    from codes.csv_format import CodeRowForm, section_lookup
+    from codes.rich_text import SUMMARY_MAX_LENGTH
+
+    values = dict(zip(COLUMNS, [v.strip('"') for v in row().split(",")], strict=True))
+    values["summary"] = "a" * (128 * 1024)
+    form = CodeRowForm(values, sections=section_lookup())
+    assert not form.is_valid()
+    assert f"at most {SUMMARY_MAX_LENGTH} characters" in str(form.errors["summary"])
+
+
+def test_a_field_too_large_for_csv_is_refused_with_its_line(tmp_path):
+    text = "\n".join([HEADER, row(code="64998"), row(summary="a" * 200_000)]) + "\n"
+    with pytest.raises(CommandError, match="at line 3"):
+        run(tmp_path, text=text)
+
+
+def test_a_dry_run_only_reads(tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        run(tmp_path, row(), row(code="64868", title="Changed"), dry_run=True)
+    statements = [query["sql"].split()[0].upper() for query in queries.captured_queries]
+    assert set(statements) == {"SELECT"}
+
+
+def test_a_real_run_commits_in_batches_and_a_failure_names_what_was_committed(
+    tmp_path, monkeypatch
+):
+    from django.db import DatabaseError
+
+    save = CodeProcedure.save
+
+    def failing_save(self, *args, **kwargs):
+        if self.code == "64997":
+            raise DatabaseError("disk I/O error")
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(CodeProcedure, "save", failing_save)
+    path = tmp_path / "update.csv"
+    path.write_text("\n".join([HEADER, row(code="64999"), row(code="64998"), row(code="64997")]))
+    with pytest.raises(CommandError) as raised:
+        call_command(
+            "import_codes", str(path), "--batch-size", "2", "--user", "importer",
+            stdout=io.StringIO(),
+        )  # fmt: skip
+    message = str(raised.value)
+    assert "Stopped at line 4: disk I/O error" in message
+    assert "Committed before it: lines 2-3" in message
+    assert set(CodeProcedure.objects.filter(code__in=["64999", "64998", "64997"]).values_list(
+        "code", flat=True)) == {"64999", "64998"}  # fmt: skip

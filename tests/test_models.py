@@ -16,6 +16,7 @@ from codes.models import (
     Source,
     Specialty,
 )
+from codes.rich_text import MARKDOWN_MAX_LENGTH, SUMMARY_MAX_LENGTH
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +129,29 @@ def test_nerve_aliases_and_cranial_numeral():
     nerve = Nerve.objects.get(slug="hypoglossal-nerve")
     assert "tongue nerve" in [alias.lower() for alias in nerve.alias_list]
     assert nerve.cranial_nerve_roman == "CN XII"
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"),
+    [("summary", SUMMARY_MAX_LENGTH), ("coding_notes", MARKDOWN_MAX_LENGTH)],
+)
+def test_markdown_fields_refuse_text_past_their_limit_with_the_limit_named(field, limit):
+    code = CodeProcedure.objects.get(code="64868")
+    setattr(code, field, "a" * (limit + 1))
+    with pytest.raises(ValidationError, match=f"at most {limit} characters"):
+        code.full_clean()
+    assert f"At most {limit:,} characters" in CodeProcedure._meta.get_field(field).help_text
+
+
+def test_every_markdown_field_has_a_length_limit():
+    from codes.models import ClinicalExample, CodeModifier, Modifier
+
+    fields = [
+        *(CodeProcedure._meta.get_field(name) for name in CodeProcedure.PROSE_FIELDS),
+        CodeProcedure._meta.get_field("inpatient_only_note"),
+        CodeProcedure._meta.get_field("places_of_service_note"),
+        ClinicalExample._meta.get_field("text"),
+        CodeModifier._meta.get_field("note"),
+        Modifier._meta.get_field("description"),
+    ]
+    assert all(field.max_length and field.max_length <= MARKDOWN_MAX_LENGTH for field in fields)

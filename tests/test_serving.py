@@ -91,3 +91,25 @@ def test_deploy_check_is_clean_with_production_settings():
         cwd=ROOT, env=env, capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_each_gunicorn_instance_gets_its_own_control_socket(monkeypatch):
+    import runpy
+    from types import SimpleNamespace
+
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    paths = []
+    for pid in (1001, 1002):
+        values = {"control_socket": config["control_socket"]}
+        server = SimpleNamespace(
+            cfg=SimpleNamespace(set=values.__setitem__),
+            log=SimpleNamespace(info=lambda *args: None),
+        )
+        server.cfg.control_socket = values["control_socket"]
+        monkeypatch.setattr(os, "getpid", lambda pid=pid: pid)
+        config["on_starting"](server)
+        paths.append(values["control_socket"])
+    assert paths[0] != paths[1]
+    assert all(str(pid) in path for pid, path in zip((1001, 1002), paths, strict=True))
+    assert not any(".gunicorn" in path for path in paths)
+    assert config["control_socket_mode"] == 0o600

@@ -56,3 +56,33 @@ def test_debug_is_off_and_hosts_are_narrow_by_default(tmp_path):
 def test_bad_database_url_names_the_variable():
     result = import_settings(SECRET_KEY="x" * 50, DATABASE_URL="nonsense://what")
     assert result.returncode != 0 and "DATABASE_URL" in result.stderr
+
+
+def test_the_sqlite_database_is_created_readable_by_its_owner_only(tmp_path):
+    fresh, existing = tmp_path / "fresh.sqlite3", tmp_path / "existing.sqlite3"
+    existing.write_bytes(b"")
+    existing.chmod(0o644)
+    for path in (fresh, existing):
+        result = import_settings(SECRET_KEY="x", DATABASE_URL=f"sqlite:///{path}")
+        assert result.returncode == 0, result.stderr
+        assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_sqlite_write_ahead_log_is_private_too(tmp_path):
+    from cptsite.database import make_sqlite_file_private
+
+    path = tmp_path / "db.sqlite3"
+    make_sqlite_file_private(path)
+    import sqlite3
+
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("CREATE TABLE t (x)")
+    wal = Path(f"{path}-wal")
+    assert wal.exists() and wal.stat().st_mode & 0o777 == 0o600
+    connection.close()
+
+
+def test_a_zero_page_cache_is_refused():
+    result = import_settings(SECRET_KEY="x", PAGE_CACHE_SLOTS="0")
+    assert result.returncode != 0 and "PAGE_CACHE_SLOTS" in result.stderr

@@ -14,21 +14,28 @@ from django.utils.html import format_html
 from codes import editorial
 from codes.admin.forms import NORMALISED_TEXT, ChangeNoteForm
 from codes.admin.reviewed import ReviewedAdmin
+from codes.admin_input import ValidatedStackedInline, ValidatedTabularInline
 from codes.csv_format import export_response
 from codes.diffs import describe
 from codes.history import revert_changes
-from codes.models import ClinicalExample, CodeModifier, CodeProcedure, CodeRelation
+from codes.models import (
+    CODE_FORMAT_RE,
+    ClinicalExample,
+    CodeModifier,
+    CodeProcedure,
+    CodeRelation,
+)
 from codes.search.matching import search_codes
 
 
-class ClinicalExampleInline(admin.StackedInline):
+class ClinicalExampleInline(ValidatedStackedInline):
     model = ClinicalExample
     extra = 0
     fields = ["position", "title", "text"]
     formfield_overrides = NORMALISED_TEXT
 
 
-class CodeModifierInline(admin.TabularInline):
+class CodeModifierInline(ValidatedTabularInline):
     model = CodeModifier
     extra = 0
     autocomplete_fields = ["modifier"]
@@ -36,7 +43,7 @@ class CodeModifierInline(admin.TabularInline):
     formfield_overrides = NORMALISED_TEXT
 
 
-class CodeRelationInline(admin.TabularInline):
+class CodeRelationInline(ValidatedTabularInline):
     model = CodeRelation
     fk_name = "from_code"
     extra = 0
@@ -246,6 +253,9 @@ class CodeProcedureAdmin(ReviewedAdmin):
     def preview_link(self, obj):
         if not obj or not obj.pk:
             return "Save first to preview."
+        # A refused form shows the code as typed, which may be no code at all.
+        if not CODE_FORMAT_RE.match(obj.code or ""):
+            return "Correct the code to preview."
         return format_html(
             '<a href="{}" target="_blank" rel="noopener">Open the page as it will look '
             "when published</a> (editors see drafts, with a banner).",

@@ -10,10 +10,10 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from simple_history.admin import SimpleHistoryAdmin
 
 from codes import editorial
 from codes.admin.forms import NORMALISED_TEXT
+from codes.admin_input import ValidatedHistoryAdmin
 
 
 def changed_fields(form, model):
@@ -66,7 +66,7 @@ def changed_rows(formsets):
     return rows
 
 
-class ReviewedAdmin(SimpleHistoryAdmin):
+class ReviewedAdmin(ValidatedHistoryAdmin):
     """A content admin whose saves go through codes/editorial.py."""
 
     formfield_overrides = NORMALISED_TEXT

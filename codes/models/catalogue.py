@@ -8,13 +8,15 @@ Invariants are database constraints; visibility lives in `CodeProcedureQuerySet.
 import re
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length, Substr
 from django.db.models.lookups import Exact, In, Range
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
+
+from codes.rich_text import MARKDOWN_MAX_LENGTH, SUMMARY_MAX_LENGTH
 
 CODE_FORMAT = r"^[0-9]{4}[0-9FTU]$"
 CODE_FORMAT_HELP = "Five characters: five digits (64868), or four digits then F, T or U (0001F)."
@@ -40,6 +42,17 @@ CODE_FORMAT_CONDITION = (
     & Range(Substr("code", 4, 1), ("0", "9"))
     & In(Substr("code", 5, 1), list("0123456789FTU"))
 )
+
+
+def markdown_field(help_text="", limit=MARKDOWN_MAX_LENGTH, **options):
+    """A Markdown text field with its length limit: the admin's form and the import's
+    validation refuse longer text, and the help text tells the editor the limit."""
+    return models.TextField(
+        max_length=limit,
+        validators=[MaxLengthValidator(limit)],
+        help_text=f"{help_text} At most {limit:,} characters.".strip(),
+        **options,
+    )
 
 
 class SlugNaturalKeyManager(models.Manager):
@@ -161,9 +174,7 @@ class Modifier(models.Model):
         validators=[RegexValidator(r"^[0-9A-Z]{2}$", "Two digits or capital letters.")],
     )
     name = models.CharField(max_length=200)
-    description = models.TextField(
-        blank=True, help_text="What the modifier tells the payer, in plain words."
-    )
+    description = markdown_field("What the modifier tells the payer, in plain words.", blank=True)
 
     objects = CodeNaturalKeyManager()
     history = HistoricalRecords(use_base_model_db=True)
@@ -439,26 +450,25 @@ class CodeProcedure(models.Model):
         max_length=200,
         help_text="Our own short title. Never paste the AMA descriptor here.",
     )
-    summary = models.TextField(help_text="One or two sentences a coder reads first. Our own words.")
-    plain_language = models.TextField(
-        "in plain words",
+    summary = markdown_field(
+        "One or two sentences a coder reads first. Our own words.", limit=SUMMARY_MAX_LENGTH
+    )
+    plain_language = markdown_field(
+        "The procedure explained for someone without clinical training. Markdown.",
+        verbose_name="in plain words",
         blank=True,
-        help_text="The procedure explained for someone without clinical training. Markdown.",
     )
-    procedure_description = models.TextField(
-        blank=True, help_text="What the surgeon does, step by step. Markdown."
+    procedure_description = markdown_field(
+        "What the surgeon does, step by step. Markdown.", blank=True
     )
-    medical_necessity = models.TextField(
-        blank=True, help_text="When the procedure is justified. Markdown."
-    )
-    documentation = models.TextField(
-        "documentation requirements",
+    medical_necessity = markdown_field("When the procedure is justified. Markdown.", blank=True)
+    documentation = markdown_field(
+        "What the record must show to support the code. Markdown.",
+        verbose_name="documentation requirements",
         blank=True,
-        help_text="What the record must show to support the code. Markdown.",
     )
-    coding_notes = models.TextField(
-        blank=True,
-        help_text="Guidance for coders: neighbouring codes, bundling, pitfalls. Markdown.",
+    coding_notes = markdown_field(
+        "Guidance for coders: neighbouring codes, bundling, pitfalls. Markdown.", blank=True
     )
     search_terms = models.TextField(
         "other words for this procedure",
@@ -514,14 +524,14 @@ class CodeProcedure(models.Model):
         default=False,
         help_text="Tick only after checking the status against CMS's own Addendum E.",
     )
-    inpatient_only_note = models.TextField(blank=True)
+    inpatient_only_note = markdown_field(blank=True)
     specialties_note = models.CharField(
         max_length=300,
         blank=True,
         help_text="Say here when the specialties are an editorial judgement "
         "rather than stated by a source.",
     )
-    places_of_service_note = models.TextField(blank=True)
+    places_of_service_note = markdown_field(blank=True)
     official_descriptor = models.TextField(
         "official AMA descriptor",
         blank=True,
@@ -644,7 +654,7 @@ class ClinicalExample(models.Model):
         default=1, help_text="Order on the page; 1 comes first."
     )
     title = models.CharField(max_length=200)
-    text = models.TextField(help_text="The scenario, in our own words. Markdown.")
+    text = markdown_field("The scenario, in our own words. Markdown.")
 
     objects = ClinicalExampleManager()
     history = HistoricalRecords(use_base_model_db=True)
@@ -676,9 +686,7 @@ class CodeModifier(models.Model):
 
     code = models.ForeignKey(CodeProcedure, on_delete=models.CASCADE, related_name="code_modifiers")
     modifier = models.ForeignKey(Modifier, on_delete=models.PROTECT, related_name="code_modifiers")
-    note = models.TextField(
-        help_text="When and why this modifier applies to this code, in a sentence or two."
-    )
+    note = markdown_field("When and why this modifier applies to this code, in a sentence or two.")
 
     objects = CodeModifierManager()
     history = HistoricalRecords(use_base_model_db=True)

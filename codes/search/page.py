@@ -78,7 +78,7 @@ def search_page(params, user):
         "facets_selected": facets_selected,
     }
     if paginator.count == 0:
-        context["suggestion"] = suggest_spelling(parsed)
+        context["suggestion"] = suggest_spelling(parsed, sees_drafts=sees_drafts(user))
         if parsed.kind == QueryKind.CODE:
             context["nearest"] = codes.nearest_to(parsed.codes[0])
     return SearchPage(context=context)

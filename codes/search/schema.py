@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from django.db import connections, transaction
 
-from codes.models import CodeProcedure
+from codes.models import CodeProcedure, EditorialState
 from codes.search.facets import FACETS
 from codes.search.fulltext import FIELD_GROUPS
 from codes.search.links import resolve
@@ -246,7 +246,7 @@ def affected_ids_sql(watched, event):
 # SQLite ----------------------------------------------------------------------------------
 
 
-def sqlite_refresh_statements(ids_sql, with_parts=True):
+def sqlite_refresh_statements(ids_sql, with_parts=True, with_public_words=True):
     """Rebuild the documents of the codes whose ids `ids_sql` yields.
 
     The part tables hold no text of their own (external content), so a document leaves
@@ -263,13 +263,20 @@ def sqlite_refresh_statements(ids_sql, with_parts=True):
         ),
         f"DELETE FROM codes_searchentry WHERE rowid IN ({ids_sql})",
         f"DELETE FROM codes_searchwords WHERE rowid IN ({ids_sql})",
-        *sqlite_fill_statements(ids_sql, with_parts),
+        *(
+            [f"DELETE FROM {PUBLIC_WORDS_TABLE['sqlite']} WHERE rowid IN ({ids_sql})"]
+            if with_public_words
+            else []
+        ),
+        *sqlite_fill_statements(ids_sql, with_parts, with_public_words),
     ]
 
 
-def sqlite_fill_statements(ids_sql=None, with_parts=True):
+def sqlite_fill_statements(ids_sql=None, with_parts=True, with_public_words=True):
     """Index the documents of the codes `ids_sql` yields (all codes without it): the whole
-    document, then its parts and its words, both read back from the document."""
+    document, then its parts and its words, all read back from the document. The public
+    words hold only published codes' words: "Did you mean" for a reader who may not see
+    drafts reads them."""
     parts = SEARCH_PARTS if with_parts else []
     of_codes = f" WHERE c.id IN ({ids_sql})" if ids_sql else ""
     of_documents = f" WHERE rowid IN ({ids_sql})" if ids_sql else ""
@@ -283,6 +290,16 @@ def sqlite_fill_statements(ids_sql=None, with_parts=True):
         ),
         "INSERT INTO codes_searchwords (rowid, words) "
         f"SELECT rowid, title || ' ' || terms || ' ' || tags FROM codes_searchentry{of_documents}",
+        *(
+            [
+                f"INSERT INTO {PUBLIC_WORDS_TABLE['sqlite']} (rowid, words) "
+                "SELECT e.rowid, e.title || ' ' || e.terms || ' ' || e.tags "
+                f"FROM codes_searchentry e JOIN {CODE_TABLE} c ON c.id = e.rowid "
+                f"WHERE {PUBLISHED_SQL}" + (f" AND e.rowid IN ({ids_sql})" if ids_sql else "")
+            ]
+            if with_public_words
+            else []
+        ),
     ]
 
 
@@ -291,13 +308,24 @@ def sqlite_fill_statements(ids_sql=None, with_parts=True):
 # document's table (external content), whose columns have the same names.
 SEARCH_PARTS = [(group.part_table, group.columns) for group in FIELD_GROUPS]
 
+# The suggestion vocabulary of published codes only (migration 0012): what a reader who may
+# not see drafts is suggested from. The whole vocabulary (codes_searchwords on SQLite,
+# codes_searchvocabulary on PostgreSQL) serves editors.
+PUBLIC_WORDS_TABLE = {
+    "sqlite": "codes_searchwords_public",
+    "postgresql": "codes_searchvocabulary_public",
+}
+PUBLISHED_SQL = f"c.editorial_state = '{EditorialState.PUBLISHED.value}'"
 
-def sqlite_triggers(versioned=True, with_parts=True, tables=None):
+
+def sqlite_triggers(versioned=True, with_parts=True, with_public_words=True, tables=None):
     statements = []
     for watched in SOURCE_TABLES:
         for event in watched.events:
             body = ";\n".join(
-                sqlite_refresh_statements(affected_ids_sql(watched, event), with_parts)
+                sqlite_refresh_statements(
+                    affected_ids_sql(watched, event), with_parts, with_public_words
+                )
             )
             statements.append(
                 f"CREATE TRIGGER {SEARCH_TRIGGER_PREFIX}{watched.table}_{event.lower()} "
@@ -320,17 +348,18 @@ def sqlite_drop_triggers(connection):
     return [f"DROP TRIGGER IF EXISTS {name}" for name in names]
 
 
-def sqlite_rebuild(with_parts=True):
+def sqlite_rebuild(with_parts=True, with_public_words=True):
     parts = SEARCH_PARTS if with_parts else []
+    words = ["codes_searchwords", *([PUBLIC_WORDS_TABLE["sqlite"]] if with_public_words else [])]
     return [
         *(f"INSERT INTO {table} ({table}) VALUES ('delete-all')" for table, _ in parts),
         "DELETE FROM codes_searchentry",
-        "DELETE FROM codes_searchwords",
-        *sqlite_fill_statements(with_parts=with_parts),
+        *(f"DELETE FROM {table}" for table in words),
+        *sqlite_fill_statements(with_parts=with_parts, with_public_words=with_public_words),
         # A full rebuild leaves each index in many segments; merged, queries read one.
         *(
             f"INSERT INTO {table} ({table}) VALUES ('optimize')"
-            for table in ["codes_searchentry", "codes_searchwords", *(t for t, _ in parts)]
+            for table in ["codes_searchentry", *words, *(t for t, _ in parts)]
         ),
     ]
 
@@ -338,13 +367,23 @@ def sqlite_rebuild(with_parts=True):
 # PostgreSQL ------------------------------------------------------------------------------
 
 
-def postgresql_refresh_function(with_parts):
+def postgresql_refresh_function(with_parts, with_public_words=True):
     """codes_search_refresh(ids): rebuild those codes' documents (and parts), reading each
     code's text once."""
     parts = SEARCH_PARTS if with_parts else []
+    public_words = PUBLIC_WORDS_TABLE["postgresql"]
     deletes = "\n".join(
-        f"DELETE FROM {table} WHERE rowid = ANY(ids);"
-        for table in ["codes_searchentry", *(table for table, _ in parts)]
+        [
+            *(
+                f"DELETE FROM {table} WHERE rowid = ANY(ids);"
+                for table in ["codes_searchentry", *(table for table, _ in parts)]
+            ),
+            *(
+                [f"DELETE FROM {public_words} WHERE code_id = ANY(ids);"]
+                if with_public_words
+                else []
+            ),
+        ]
     )
     part_inserts = "".join(
         f""",
@@ -369,6 +408,21 @@ def postgresql_refresh_function(with_parts):
         if with_parts
         else ""
     )
+    # Published codes' words, one row per word and code, so a word leaves as soon as no
+    # published code holds it.
+    public_vocabulary_insert = (
+        f""",
+            public_vocabulary_rows AS (
+                INSERT INTO {public_words} (word, code_id)
+                SELECT DISTINCT lower(w), d.id
+                FROM d JOIN {CODE_TABLE} c ON c.id = d.id
+                CROSS JOIN LATERAL regexp_split_to_table(
+                    d.title || ' ' || d.terms || ' ' || d.tags, '[^[:alnum:]]+') AS w
+                WHERE length(w) >= 3 AND {PUBLISHED_SQL}
+            )"""
+        if with_public_words
+        else ""
+    )
     weighted_parts = f" || {PART_BREAK} || ".join(
         f"setweight(to_tsvector('english', {concatenated('d', group.columns)}), '{group.label}')"
         for group in FIELD_GROUPS
@@ -379,7 +433,7 @@ def postgresql_refresh_function(with_parts):
             WITH d AS MATERIALIZED (
                 SELECT * FROM ({document_select_sql("postgresql")} WHERE c.id = ANY(ids))
                     AS d (id, code, title, terms, tags, body)
-){part_inserts}{vocabulary_insert}
+){part_inserts}{vocabulary_insert}{public_vocabulary_insert}
             INSERT INTO codes_searchentry (rowid, document, words, body)
             SELECT d.id,
                 ts_delete(
@@ -400,8 +454,8 @@ PART_BREAK_LEXEME = "codespartbreak"
 PART_BREAK = f"'{PART_BREAK_LEXEME}:1'::tsvector"
 
 
-def postgresql_triggers(versioned=True, with_parts=True, tables=None):
-    statements = [postgresql_refresh_function(with_parts)]
+def postgresql_triggers(versioned=True, with_parts=True, with_public_words=True, tables=None):
+    statements = [postgresql_refresh_function(with_parts, with_public_words)]
     for watched in SOURCE_TABLES:
         branches = "\n".join(
             f"""{"IF" if position == 0 else "ELSIF"} TG_OP = '{event}' THEN
@@ -485,9 +539,10 @@ def postgresql_drop_triggers(connection):
     ]
 
 
-def postgresql_rebuild(with_parts=True):
+def postgresql_rebuild(with_parts=True, with_public_words=True):
     return [
         *(["DELETE FROM codes_searchvocabulary"] if with_parts else []),
+        *([f"DELETE FROM {PUBLIC_WORDS_TABLE['postgresql']}"] if with_public_words else []),
         "SELECT codes_search_refresh(ARRAY(SELECT id FROM codes_codeprocedure))",
     ]
 
@@ -522,6 +577,10 @@ def parts_exist(connection):
     return all(table in tables for table in wanted)
 
 
+def public_words_exist(connection):
+    return PUBLIC_WORDS_TABLE[connection.vendor] in connection.introspection.table_names()
+
+
 def suspend_triggers(sender, using, plan=None, **kwargs):
     """Before migrations run, drop the triggers.
 
@@ -544,14 +603,23 @@ def restore_triggers(sender, using, plan=None, **kwargs):
     # and there are no part tables to fill.
     versioned = generation_exists(connection)
     with_parts = parts_exist(connection)
+    with_public_words = public_words_exist(connection)
     with transaction.atomic(using=using):
         execute_all(connection, DROP_TRIGGERS[vendor](connection))
         tables = set(connection.introspection.table_names())
         execute_all(
             connection,
-            TRIGGERS[vendor](versioned=versioned, with_parts=with_parts, tables=tables),
+            TRIGGERS[vendor](
+                versioned=versioned,
+                with_parts=with_parts,
+                with_public_words=with_public_words,
+                tables=tables,
+            ),
         )
-        execute_all(connection, REBUILD[vendor](with_parts=with_parts))
+        execute_all(
+            connection,
+            REBUILD[vendor](with_parts=with_parts, with_public_words=with_public_words),
+        )
         if versioned:
             # A migration may have changed rows with the triggers off.
             execute_all(connection, [BUMP_GENERATION[vendor]])

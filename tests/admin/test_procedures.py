@@ -413,3 +413,28 @@ def test_form_data_helper_reads_the_page(editor):
     # The helper the tests post with sends what the browser would: the page's own values.
     data = form_data(editor.get(CHANGE_URL.format(pk=code("64868").pk)))
     assert data["code"] == "64868" and "opened_version" in data
+
+
+def test_a_change_form_refused_for_a_malformed_code_is_shown_again_not_a_500(editor):
+    data = open_form(editor, "64868")
+    data["code"] = ":"
+    response = save(editor, "64868", data)
+    assert response.status_code == 200
+    assert "Correct the code to preview." in response.content.decode()
+    assert code("64868").code == "64868"
+
+
+def test_an_action_on_a_selection_that_is_not_ids_gets_a_message_not_a_500(editor):
+    response = editor.post(
+        LIST_URL, {"action": "send_for_review", "_selected_action": ["x"], "index": "0"}
+    )
+    assert response.status_code == 302
+    assert "not a row of this list" in editor.get(LIST_URL).content.decode()
+
+
+def test_a_related_field_forged_to_a_non_id_is_refused_by_the_form_not_a_500(editor):
+    data = open_form(editor, "64868")
+    data["replaced_by"] = "published"
+    data["status"] = "deleted"
+    response = save(editor, "64868", data)
+    assert response.status_code == 200 and "errorlist" in response.content.decode()

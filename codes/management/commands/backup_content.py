@@ -3,13 +3,17 @@
 Foreign keys to users, groups and content types are written as natural keys, so the dump
 loads into any freshly migrated database (`restore_content`). Content keeps its ids, because
 the history rows point at them.
+
+The dump holds password hashes: the file is created readable by its owner only (0600), in
+a folder only its owner may list (0700 when this command creates it).
 """
 
+import os
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 # What a restore needs: every content table with its history, the roles with their
@@ -29,9 +33,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, output_dir, **options):
         folder = Path(output_dir)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
         path = folder / f"cpt-reference-{stamp}.json.gz"
+        # Created private before dumpdata writes into it (it keeps the file's mode); never
+        # over an existing file.
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            raise CommandError(f"{path} exists already; wait a second and run again.") from None
         call_command(
             "dumpdata",
             *INCLUDED,
