@@ -14,12 +14,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 
 def holds(field, value):
-    """Whether a model field can hold the value as submitted."""
+    """Whether a model field can hold the value as submitted (a whole number within the
+    64 bits both databases store: a larger one overflows SQLite's INTEGER)."""
     try:
-        field.to_python(value)
+        python = field.to_python(value)
     except (ValidationError, ValueError, TypeError):
         return False
-    return True
+    return not isinstance(python, int) or -(2**63) <= python < 2**63
 
 
 class OnlyValidChoices:

@@ -438,3 +438,11 @@ def test_a_related_field_forged_to_a_non_id_is_refused_by_the_form_not_a_500(edi
     data["status"] = "deleted"
     response = save(editor, "64868", data)
     assert response.status_code == 200 and "errorlist" in response.content.decode()
+
+
+def test_an_action_on_an_id_too_large_to_store_gets_a_message_not_a_500(editor):
+    response = editor.post(
+        LIST_URL, {"action": "send_for_review", "_selected_action": [str(2**64)], "index": "0"}
+    )
+    assert response.status_code == 302
+    assert "not a row of this list" in editor.get(LIST_URL).content.decode()
