@@ -342,3 +342,11 @@ def test_an_unverified_fact_never_gets_a_plain_badge_in_a_list(client):
 
     cache.clear()
     assert "badge-inpatient" in client.get("/codes/").content.decode()
+
+
+def test_relations_of_one_type_are_one_line_of_links(client):
+    html = body(client.get("/codes/64872/"))
+    related = html[html.index('id="related"') :]
+    related = related[: related.index("</ul>")]
+    assert related.count("Add-on to</span>") == 1
+    assert related.count('href="/codes/64') >= 2

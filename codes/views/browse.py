@@ -20,6 +20,7 @@ from codes.models import (
     EditorialState,
     Modifier,
     Nerve,
+    RelationType,
     Section,
     Specialty,
     is_cpt_code,
@@ -109,6 +110,12 @@ def code_detail(request, code):
         "next_code": codes.filter(code__gt=code).order_by("code").only("code", "title").first(),
         "asked_modifier": modifier_asked_about(procedure, request.GET.get("modifier", "")),
         "reviewer_credit": reviewer_credit(procedure.reviewed_by),
+        # The codes that are add-ons to this one (prefetched: no query).
+        "incoming_add_ons": [
+            relation
+            for relation in procedure.incoming_relations.all()
+            if relation.relation_type == RelationType.ADD_ON_TO
+        ],
     }
     if request.user.is_staff:  # never cached: editors see what waits for review
         context["pending_revisions"] = list(pending_revisions_of(procedure))
