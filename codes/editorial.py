@@ -117,9 +117,8 @@ def to_json(field, value):
 
 
 def from_json(field, value):
-    if value is None or field.many_to_many:
-        return value
-    if field.is_relation:
+    """The Python value of a field's JSON value (a related row stays its id)."""
+    if value is None or field.is_relation:
         return value
     return field.to_python(value)
 

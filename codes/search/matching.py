@@ -27,10 +27,9 @@ from codes.search.query import ParsedQuery, QueryKind, parse_query
 class SearchResults:
     """The outcome of a search: a queryset and what the page should tell the user."""
 
-    def __init__(self, parsed, queryset, matching, word_query=None, relaxed=False):
+    def __init__(self, parsed, queryset, word_query=None, relaxed=False):
         self.parsed = parsed
         self.queryset = queryset  # ranked and ordered
-        self.matching = matching  # the same codes, unranked and unordered (for counts)
         self.word_query = word_query
         self.relaxed = relaxed
 
@@ -103,7 +102,7 @@ def search_codes(queryset, text, relax=True, complete_last_word=False):
     parsed = text if isinstance(text, ParsedQuery) else parse_query(text)
     if parsed.is_code_lookup or parsed.kind == QueryKind.EMPTY:
         results = ranked(queryset, parsed, None).order_by("code")
-        return SearchResults(parsed, results, matching_codes(queryset, parsed))
+        return SearchResults(parsed, results)
 
     word_query = word_query_for(parsed, prefix=complete_last_word)
     relaxed = False
@@ -115,5 +114,4 @@ def search_codes(queryset, text, relax=True, complete_last_word=False):
         word_query = word_query_for(parsed, any_word=True, prefix=complete_last_word)
         relaxed = True
     results = ranked(queryset, parsed, word_query).order_by("-relevance", "code")
-    matching = matching_codes(queryset, parsed, word_query)
-    return SearchResults(parsed, results, matching, word_query, relaxed=relaxed)
+    return SearchResults(parsed, results, word_query, relaxed=relaxed)
