@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-only lint format check-migrations clean bench-search bench-search-postgres bench backup restore soak
+.PHONY: help setup run test test-only lint format check-migrations clean bench-search bench-search-postgres bench bench-cluster backup restore soak
 
 BENCH_DB := var/bench/catalog.sqlite3
 BENCH_DB_URL := sqlite:///$(CURDIR)/$(BENCH_DB)
@@ -23,6 +23,7 @@ help:
 	@echo "make bench-search  p50/p95 of the search page on a 100,000-code synthetic catalogue"
 	@echo "make bench-search-postgres BENCH_PG_URL=postgres://...  the same on PostgreSQL"
 	@echo "make bench   our pages against Datasette's on the same catalogue, with wrk"
+	@echo "make bench-cluster  two gunicorn instances on PostgreSQL + Redis under wrk, edits approved every 200 ms"
 	@echo "make soak    60 s of load, edits every 100 ms and a killed worker; checks nothing is lost"
 	@echo "make backup  dump all content and its history to var/backups/"
 	@echo "make restore FILE=var/backups/...json.gz  load a dump into an empty database"
@@ -115,6 +116,12 @@ bench-search-postgres: setup
 soak: $(VENV)/.runtime-installed var/secret_key
 	@command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 2; }
 	$(BIN)/python bench/soak.py --seconds 60 --connections 64
+
+# Two app servers on this machine's PostgreSQL and Redis: wrk on both for 60 s while a reviewer
+# approves edits through one and reads them back through the other, which restarts half way.
+bench-cluster: $(VENV)/.runtime-installed var/secret_key
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python bench/cluster.py --seconds 60
 
 backup: $(VENV)/.runtime-installed var/secret_key
 	@umask 077 && $(MANAGE) backup_content
