@@ -93,11 +93,12 @@ def test_unknown_facts_are_shown_as_not_yet_verified(client):
     assert inpatient.index("Not yet verified") < 300
 
 
-def test_third_party_inpatient_status_is_shown_with_its_date_and_a_caveat(client):
+def test_an_unverified_third_party_inpatient_claim_is_an_open_question(client):
     html = body(client.get("/codes/64866/"))
     inpatient = html[html.index('class="inpatient-only"') :][:1500]
-    assert "1 December 2024" in inpatient
-    assert "Not yet verified" in inpatient
+    assert inpatient.index("Not yet verified") < 300
+    assert "1 December 2024" in inpatient  # the claim, in the note, not as the status
+    assert "<strong>Yes</strong>" not in inpatient
 
 
 def test_code_page_lists_related_codes_with_their_relation(client):
@@ -330,9 +331,11 @@ def test_modifier_page_accepts_lower_case(client):
 
 
 def test_an_unverified_fact_never_gets_a_plain_badge_in_a_list(client):
-    # 64866's inpatient-only claim rests on one unchecked third-party page: the list must
-    # say no more than the page does.
-    CodeProcedure.objects.filter(code="64866").update(inpatient_only_verified=False)
+    # An inpatient-only claim resting on one unchecked page: the list must say no more than
+    # the page does.
+    CodeProcedure.objects.filter(code="64866").update(
+        inpatient_only="yes", inpatient_only_as_of="2024-12-01", inpatient_only_verified=False
+    )
     html = client.get("/codes/").content.decode()
     assert "badge-inpatient" not in html
     CodeProcedure.objects.filter(code="64866").update(
