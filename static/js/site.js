@@ -45,6 +45,17 @@
     phone.addEventListener("change", foldOnPhone);
   }
 
+  // A link to folded details ("Filter results" above the results) opens them.
+  document.querySelectorAll('a[href^="#"]').forEach(function (link) {
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    var details = target && target.querySelector("details[data-fold-on-phone]");
+    if (details) {
+      link.addEventListener("click", function () {
+        details.open = true;
+      });
+    }
+  });
+
   // The print footer shows the day it is printed, not the day the page was cached.
   window.addEventListener("beforeprint", function () {
     document.querySelectorAll("[data-print-date]").forEach(function (node) {
