@@ -17,20 +17,30 @@ WIDE = {"width": 1280, "height": 900}
 
 @pytest.fixture
 def open_page(browser):
-    """Open a page at a viewport size; the contexts close at the end of the test."""
-    contexts = []
+    """Open a page at a viewport size, failing the test on any Content-Security-Policy
+    violation (as conftest's `page` does); the contexts close at the end of the test."""
+    contexts, violations = [], []
 
     def opener(url, viewport):
         context = browser.new_context(viewport=viewport)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
         page.goto(url)
         return page
 
     yield opener
     for context in contexts:
         context.close()
+    assert violations == [], violations
 
 
 def box(page, selector):
