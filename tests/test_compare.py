@@ -11,7 +11,7 @@ def test_two_codes_side_by_side_with_differences_marked(client):
     rows = {label: differs for label, _, differs, _ in response.context["rows"]}
     assert rows["Title"] is True
     assert rows["Add-on code"] is False
-    assert rows["CMS inpatient-only"] is True  # yes (unverified) against not yet verified
+    assert rows["CMS inpatient-only"] is False  # both not yet verified
     assert 'class="differs"' in html
 
 

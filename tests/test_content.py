@@ -56,6 +56,19 @@ def test_no_page_says_not_written_yet(where, text):
     assert "not written yet" not in text.lower(), where
 
 
+@pytest.mark.parametrize(("where", "text"), list(all_prose()))
+def test_no_paragraph_list_item_or_sentence_is_repeated(where, text):
+    # A content script once appended the same paragraphs six times to 64864, 64866 and
+    # 64868: the pages read as stuttering and printed on three pages.
+    pieces = [
+        piece.strip()
+        for piece in re.split(r"\n\s*\n|\n(?=- )|(?<=[.!?]) ", text)
+        if len(piece.strip()) > 40
+    ]
+    repeated = {piece for piece in pieces if pieces.count(piece) > 1}
+    assert not repeated, f"{where} repeats: {sorted(repeated)[:2]}"
+
+
 @pytest.mark.parametrize("code", PUBLISHED)
 def test_examples_are_marked_illustrative(code):
     for example in rows_for("clinicalexample", code):

@@ -23,8 +23,8 @@ def test_code_api_returns_the_published_fields(client):
     assert {n["slug"] for n in data["nerves"]} == {"facial-nerve", "spinal-accessory-nerve"}
     assert {p["code"] for p in data["places_of_service"]} == {"21", "24"}
     assert data["inpatient_only"] == {
-        "status": "yes",
-        "as_of": "2024-12-01",
+        "status": "unknown",
+        "as_of": None,
         "verified": False,
         "note": data["inpatient_only"]["note"],
     }

@@ -161,13 +161,17 @@ def test_every_code_lists_a_source():
     assert all(fields.get("sources") for fields in CODES.values())
 
 
-def test_unsure_inpatient_status_is_flagged_not_stated_as_certain():
-    assert CODES["64866"]["inpatient_only"] == "yes"
-    assert CODES["64866"]["inpatient_only_as_of"] == "2024-12-01"
+def test_unsure_inpatient_status_is_stored_as_unknown_not_stated_as_certain():
+    # 64866's "inpatient-only from 1 December 2024" rests on one AI-written third-party
+    # page (FACTS.md, CMS_FACTS.md): a fact we could not verify is stored as unknown, and
+    # the note keeps the claim as an open question.
+    assert CODES["64866"]["inpatient_only"] == "unknown"
+    assert CODES["64866"]["inpatient_only_as_of"] is None
     assert CODES["64866"].get("inpatient_only_verified", False) is False
-    assert CODES["64868"]["inpatient_only"] == "unknown"
+    assert "1 December 2024" in CODES["64866"]["inpatient_only_note"]
+    assert "third-party" in CODES["64866"]["inpatient_only_note"]
     others = {c: f.get("inpatient_only", "unknown") for c, f in CODES.items()}
-    assert {c for c, v in others.items() if v != "unknown"} == {"64866"}
+    assert {c for c, v in others.items() if v != "unknown"} == set()
 
 
 def test_64868_specialties_are_marked_as_editorial_judgement():

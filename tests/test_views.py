@@ -93,11 +93,12 @@ def test_unknown_facts_are_shown_as_not_yet_verified(client):
     assert inpatient.index("Not yet verified") < 300
 
 
-def test_third_party_inpatient_status_is_shown_with_its_date_and_a_caveat(client):
+def test_an_unverified_third_party_inpatient_claim_is_an_open_question(client):
     html = body(client.get("/codes/64866/"))
     inpatient = html[html.index('class="inpatient-only"') :][:1500]
-    assert "1 December 2024" in inpatient
-    assert "Not yet verified" in inpatient
+    assert inpatient.index("Not yet verified") < 300
+    assert "1 December 2024" in inpatient  # the claim, in the note, not as the status
+    assert "<strong>Yes</strong>" not in inpatient
 
 
 def test_code_page_lists_related_codes_with_their_relation(client):
@@ -330,9 +331,11 @@ def test_modifier_page_accepts_lower_case(client):
 
 
 def test_an_unverified_fact_never_gets_a_plain_badge_in_a_list(client):
-    # 64866's inpatient-only claim rests on one unchecked third-party page: the list must
-    # say no more than the page does.
-    CodeProcedure.objects.filter(code="64866").update(inpatient_only_verified=False)
+    # An inpatient-only claim resting on one unchecked page: the list must say no more than
+    # the page does.
+    CodeProcedure.objects.filter(code="64866").update(
+        inpatient_only="yes", inpatient_only_as_of="2024-12-01", inpatient_only_verified=False
+    )
     html = client.get("/codes/").content.decode()
     assert "badge-inpatient" not in html
     CodeProcedure.objects.filter(code="64866").update(
@@ -350,3 +353,57 @@ def test_relations_of_one_type_are_one_line_of_links(client):
     related = related[: related.index("</ul>")]
     assert related.count("Add-on to</span>") == 1
     assert related.count('href="/codes/64') >= 2
+
+
+# The at-a-glance panel and the contents, on every page of the family.
+
+FAMILY_CODES = [
+    "64831", "64832", "64834", "64835", "64836", "64837", "64840", "64856", "64857", "64858",
+    "64859", "64861", "64862", "64864", "64865", "64866", "64868", "64872", "64874", "64876",
+    "64885", "64886", "64890", "64891", "64892", "64893", "64895", "64896", "64897", "64898",
+    "64901", "64902", "64905", "64907", "64910", "64911", "64912", "64913",
+]  # fmt: skip
+GLANCE_FACTS = [
+    "Status", "Global period", "Add-on or primary", "Inpatient-only", "Fee schedule",
+    "Work RVU, payment", "Payment policy", "Units a day (MUE)", "NCCI pairs",
+]  # fmt: skip
+
+
+def test_the_family_is_every_published_code():
+    assert sorted(CodeProcedure.objects.published().values_list("code", flat=True)) == sorted(
+        FAMILY_CODES
+    )
+
+
+@pytest.mark.parametrize("code", FAMILY_CODES)
+def test_every_family_page_opens_with_its_panel_then_contents_then_text(client, code):
+    from codes.views.browse import CODE_PAGE_SECTIONS
+
+    html = body(client.get(f"/codes/{code}/"))
+    glance_at = html.index('id="at-a-glance"')
+    toc_at = html.index('<nav class="toc"')
+    assert html.index("<h1") < glance_at < toc_at < html.index('id="summary"')
+    glance = html[glance_at : html.index("</section>", glance_at)]
+    for fact in GLANCE_FACTS:
+        assert f"<dt>{fact}</dt>" in glance, (code, fact)
+    # Each fact names where it comes from: a CMS release (linked) or our sources.
+    assert glance.count('class="source-label"') >= len(GLANCE_FACTS) - 1
+    assert 'href="/releases/RVU25D/"' in glance
+    toc = html[toc_at : html.index("</nav>", toc_at)]
+    for anchor, heading in CODE_PAGE_SECTIONS:
+        assert f'<a href="#{anchor}">{heading}</a>' in toc, (code, anchor)
+        section = re.search(rf'<section id="{anchor}"[^>]*>\s*<h2[^>]*>([^<]*)', html)
+        assert section and section.group(1).startswith(heading), (code, anchor)
+
+
+def test_a_fact_no_release_settles_is_not_yet_verified_in_the_panel(client):
+    from codes.models import Release
+
+    Release.objects.all().delete()
+    html = body(client.get("/codes/64868/"))
+    start = html.index('id="at-a-glance"')
+    glance = re.sub(r"<[^>]+>", " ", html[start : html.index("</section>", start)])
+    for fact in ["Global period", "Fee schedule", "Payment policy", "NCCI pairs"]:
+        after = re.sub(r"\s+", " ", glance[glance.index(fact) :])[:80]
+        assert "Not yet verified" in after, (fact, after)
+    assert "CMS RVU25D" not in glance

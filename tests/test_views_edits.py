@@ -25,49 +25,55 @@ def section(client, url, anchor, length=3000):
     return text_of(html[start : start + length])
 
 
+def glance(client, code):
+    """The text of a code page's at-a-glance panel."""
+    html = client.get(f"/codes/{code}/").content.decode()
+    start = html.index('id="at-a-glance"')
+    return text_of(html[start : html.index("</section>", start)])
+
+
 def test_glance_shows_mue_with_its_meaning_and_release(client):
-    glance = section(client, "/codes/64864/", "edits-glance")
-    assert (
-        "Units a day (MUE) 2 , adjudication indicator 3 (date of service edit: clinical)" in glance
-    )
-    assert "CMS MUE-2024-07-01" in glance
+    facts = glance(client, "64864")
+    assert "Units a day (MUE) 2 , date of service edit: clinical (indicator 3)" in facts
+    assert "Source: CMS MUE-2024-07-01" in facts
 
 
 def test_glance_notes_the_release_is_older_than_the_current_quarter(client):
-    glance = section(client, "/codes/64864/", "edits-glance")
-    assert "PTP-v302r0 took effect on 1 July 2024" in glance
-    assert "older than the current quarter" in glance
+    facts = glance(client, "64864")
+    assert "PTP-v302r0 took effect on 1 July 2024" in facts
+    assert "older than the current quarter" in facts
 
 
 def test_an_add_on_shows_the_primaries_cms_lists(client):
-    glance = section(client, "/codes/64832/", "edits-glance")
-    assert "Add-on code Yes: paid only with one of the primary codes CMS lists: 64831 ." in glance
+    facts = glance(client, "64832")
+    assert "Add-on code , paid only with one of the primary codes CMS lists: 64831 ." in facts
+    assert "Source: CMS AOC-V2024Q3" in facts
 
 
-def test_a_primary_code_is_not_an_add_on(client):
-    glance = section(client, "/codes/64868/", "edits-glance")
-    assert "No: CMS's add-on list does not name 64868 as an add-on code" in glance
+def test_a_primary_code_shows_the_add_ons_cms_allows_with_it(client):
+    facts = glance(client, "64864")
+    assert "Primary code (not an add-on); add-ons CMS allows with it: +64872 , +64874" in facts
 
 
 def test_microscope_may_be_added_to_64864_and_64868(client):
     for code in ("64864", "64868"):
-        glance = section(client, f"/codes/{code}/", "edits-glance")
-        assert (
-            f"May be added under Medicare: CMS lists {code} as a primary code for 69990" in glance
-        )
+        assert "Microscope +69990 May be added under Medicare." in glance(client, code)
 
 
 def test_microscope_is_never_added_to_64910_to_64913(client):
     for code in ("64910", "64911", "64912", "64913"):
-        glance = section(client, f"/codes/{code}/", "edits-glance")
-        assert "Not under Medicare" in glance
-        assert f"an NCCI edit bundles 69990 into {code} (modifier indicator 0" in glance
+        assert f"Not under Medicare: NCCI bundles it into {code}." in glance(client, code)
+
+
+def test_glance_counts_the_ncci_pairs_in_force_both_ways(client):
+    facts = glance(client, "64910")
+    assert re.search(r"NCCI pairs (\d+) edits in force : \d+ with 64910 in column 1", facts)
+    assert "Source: CMS PTP-v302r0" in facts
 
 
 def test_inpatient_only_is_not_yet_verified_without_addendum_b(client):
-    html = client.get("/codes/64866/").content.decode()
-    assert "Inpatient-only: not yet verified" in text_of(html)
-    assert "no OPPS Addendum B has been imported" in text_of(html)
+    facts = glance(client, "64866")
+    assert "Inpatient-only Not yet verified : no OPPS Addendum B imported" in facts
 
 
 def test_inpatient_only_follows_an_imported_addendum_b(client, tmp_path):
@@ -76,11 +82,11 @@ def test_inpatient_only_follows_an_imported_addendum_b(client, tmp_path):
     path = tmp_path / "January 2025 Web Addendum B.12.31.24.csv"
     path.write_bytes(ADDENDUM_B.encode())
     call_command("import_cms_edits", str(path), verbosity=0)
-    glance = section(client, "/codes/64864/", "edits-glance")
-    assert "Yes : status indicator C in CMS's OPPS-B-2025-01" in glance
-    other = section(client, "/codes/64831/", "edits-glance")
-    assert "No: status indicator J1 in CMS's OPPS-B-2025-01" in other
-    assert "does not list 64868" in section(client, "/codes/64868/", "edits-glance")
+    facts = glance(client, "64864")
+    assert "Inpatient-only Yes : Medicare pays it only as an inpatient service" in facts
+    assert "Source: CMS OPPS-B-2025-01" in facts
+    assert "Inpatient-only No (status indicator J1)" in glance(client, "64831")
+    assert "CMS's OPPS-B-2025-01 does not list 64868" in glance(client, "64868")
 
 
 def test_billing_edits_lists_ptp_edits_both_ways_grouped_and_collapsed(client):
@@ -104,8 +110,10 @@ def test_code_page_without_edit_releases_says_not_yet_verified(client):
     Release.objects.filter(
         kind__in=[ReleaseKind.NCCI_PTP, ReleaseKind.MUE, ReleaseKind.ADD_ON]
     ).delete()
-    glance = section(client, "/codes/64864/", "edits-glance")
-    assert glance.count("Not yet verified") == 4
+    facts = glance(client, "64864")
+    # Add-on or primary, microscope, inpatient-only (no Addendum B either), MUE, NCCI pairs;
+    # and the effective date, which no source states.
+    assert facts.count("Not yet verified") == 6
 
 
 def test_code_page_query_count_does_not_grow_with_edits(client):

@@ -168,6 +168,11 @@ class BillingEdits:
         return [r for r in self.releases.values() if is_behind(r, self.today)]
 
     @property
+    def ptp_count(self):
+        """The PTP edits in force with this code in either column."""
+        return self.bundled_into_this.count + self.this_bundled_into.count
+
+    @property
     def mue_words(self):
         return ADJUDICATION_WORDS[self.mue.adjudication_indicator] if self.mue else ""
 

@@ -9,6 +9,9 @@ from codes.cms import indicators
 from codes.cms.payment import is_paid, payments, spread
 from codes.models import FeeScheduleRow, Locality, Release
 
+SURGERY_POLICY_NAMES = {
+    name for fld, name, _modifiers, _meanings in indicators.POLICY_INDICATORS if fld != "pctc"
+}
 # Where the bars start in the chart's SVG, after their labels.
 CHART_LEFT = 110
 
@@ -56,6 +59,12 @@ class MedicareFacts:
             (name, modifiers, getattr(self.row, fld), meanings[getattr(self.row, fld)])
             for fld, name, modifiers, meanings in indicators.POLICY_INDICATORS
         ]
+
+    @property
+    def surgery_policies(self):
+        """The indicators a surgeon's claim turns on (all but the professional/technical
+        split), for the code page's at-a-glance panel."""
+        return [policy for policy in self.policies if policy[0] in SURGERY_POLICY_NAMES]
 
     def policy_for_modifier(self, modifier_code):
         if not self.row:

@@ -26,6 +26,27 @@ from codes.models import (
     is_cpt_code,
 )
 
+# The code page's sections in order, (anchor, heading): its table of contents. Each
+# anchor is a section's id in templates/codes/code_detail.html (tests/test_views.py
+# checks that each one is there, under its heading).
+CODE_PAGE_SECTIONS = [
+    ("summary", "Summary"),
+    ("plain-language", "In plain words"),
+    ("procedure", "The procedure"),
+    ("examples", "Clinical examples"),
+    ("modifiers", "Modifiers that may apply"),
+    ("medical-necessity", "Medical necessity"),
+    ("documentation", "Documentation"),
+    ("coding-notes", "Coding notes"),
+    ("medicare", "Medicare facts"),
+    ("billing-edits", "Billing edits"),
+    ("specialties", "Specialties"),
+    ("place-of-service", "Place of service"),
+    ("nerves", "Nerves"),
+    ("related", "Related and neighbouring codes"),
+    ("sources", "Sources"),
+]
+
 # Browse lists show this many codes a page: a whole catalogue (tens of thousands of codes,
 # thousands per specialty) is never sent at once.
 CODES_PER_PAGE = 100
@@ -110,12 +131,19 @@ def code_detail(request, code):
         "next_code": codes.filter(code__gt=code).order_by("code").only("code", "title").first(),
         "asked_modifier": modifier_asked_about(procedure, request.GET.get("modifier", "")),
         "reviewer_credit": reviewer_credit(procedure.reviewed_by),
-        # The codes that are add-ons to this one (prefetched: no query).
+        # The codes that are add-ons to this one, and the primaries of this one in our own
+        # records (both prefetched: no query).
         "incoming_add_ons": [
             relation
             for relation in procedure.incoming_relations.all()
             if relation.relation_type == RelationType.ADD_ON_TO
         ],
+        "add_on_primaries": [
+            relation
+            for relation in procedure.relations.all()
+            if relation.relation_type == RelationType.ADD_ON_TO
+        ],
+        "page_sections": CODE_PAGE_SECTIONS,
     }
     if request.user.is_staff:  # never cached: editors see what waits for review
         context["pending_revisions"] = list(pending_revisions_of(procedure))

@@ -32,6 +32,30 @@
     });
   }
 
+  // A page's contents (and the search filters) start open, so they work without script;
+  // on a phone they fold away until opened, so the text (or the results) comes first.
+  var phone = window.matchMedia("(max-width: 43.75rem)");
+  function foldOnPhone() {
+    document.querySelectorAll("details[data-fold-on-phone]").forEach(function (details) {
+      details.open = !phone.matches;
+    });
+  }
+  foldOnPhone();
+  if (phone.addEventListener) {
+    phone.addEventListener("change", foldOnPhone);
+  }
+
+  // A link to folded details ("Filter results" above the results) opens them.
+  document.querySelectorAll('a[href^="#"]').forEach(function (link) {
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    var details = target && target.querySelector("details[data-fold-on-phone]");
+    if (details) {
+      link.addEventListener("click", function () {
+        details.open = true;
+      });
+    }
+  });
+
   // The print footer shows the day it is printed, not the day the page was cached.
   window.addEventListener("beforeprint", function () {
     document.querySelectorAll("[data-print-date]").forEach(function (node) {
