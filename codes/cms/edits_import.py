@@ -396,7 +396,8 @@ def quoted(name):
     return connection.ops.quote_name(name)
 
 
-def batched(rows, size=BATCH_SIZE):
+def batched(rows, size=None):
+    size = size or BATCH_SIZE
     iterator = iter(rows)
     while batch := list(itertools.islice(iterator, size)):
         yield batch
