@@ -230,7 +230,8 @@ def import_release(
     try:
         with connection.cursor() as cursor, larger_sqlite_cache(cursor):
             for batch, _ in commit_batches(
-                batched(itertools.islice(all_rows(edit_kind, files), stored, None)),
+                itertools.islice(all_rows(edit_kind, files), stored, None),
+                BATCH_SIZE,
                 lambda batch: insert_rows(edit_kind, release, batch),
             ):
                 stored += len(batch)

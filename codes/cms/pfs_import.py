@@ -12,6 +12,7 @@ yet, which becomes the current one in one short transaction at the end. A run th
 part way says how far it got; the next run of the same files resumes it.
 """
 
+import itertools
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -32,7 +33,7 @@ from codes.cms.release_store import (
     same_release,
 )
 from codes.editorial import record_official_text
-from codes.import_rule import batches_of, commit_batches
+from codes.import_rule import commit_batches
 from codes.models import (
     CodeProcedure,
     FeeScheduleRow,
@@ -192,17 +193,11 @@ def import_release(
     bar = progress(total=len(parsed.rows) + len(localities)) if progress else None
     if bar:
         bar.update(stored_rows + stored_places)
-    work = [
-        (FeeScheduleRow, batch) for batch in batches_of(parsed.rows[stored_rows:], BATCH_SIZE)
-    ] + [(Locality, batch) for batch in batches_of(localities[stored_places:], BATCH_SIZE)]
+    work = [(FeeScheduleRow, row) for row in parsed.rows[stored_rows:]]
+    work += [(Locality, row) for row in localities[stored_places:]]
     stored = stored_rows + stored_places
     try:
-        for (_, batch), _ in commit_batches(
-            work,
-            lambda item: item[0].objects.bulk_create(
-                [item[0](release=release, **row) for row in item[1]]
-            ),
-        ):
+        for batch, _ in commit_batches(work, BATCH_SIZE, lambda batch: store(release, batch)):
             stored += len(batch)
             if bar:
                 bar.update(len(batch))
@@ -221,6 +216,12 @@ def import_release(
             outcome.notes.append(store_descriptors(parsed.descriptors, release))
     outcome.release = release
     return outcome
+
+
+def store(release, batch):
+    """Insert a batch of (model, row values) for the release."""
+    for model, rows in itertools.groupby(batch, key=lambda item: item[0]):
+        model.objects.bulk_create([model(release=release, **row) for _, row in rows])
 
 
 def read_localities(sources):

@@ -6,6 +6,8 @@ pages show in one short transaction at the end (`make_current`). A run that stop
 leaves the incomplete release; the next run of the same files resumes it, any other run of
 that release removes it first."""
 
+import itertools
+
 from django.db import connection, transaction
 from django.db.models import Q
 
@@ -128,13 +130,8 @@ def remove_release(release):
                 cursor.execute(sql, [release.pk])
                 return cursor.rowcount
 
-        for _, deleted in commit_batches(iter_forever(), delete):
+        for _, deleted in commit_batches(itertools.repeat(None), 1, delete):
             if deleted < DELETE_BATCH:
                 break
     with transaction.atomic():
         Release.all_releases.filter(pk=release.pk).delete()
-
-
-def iter_forever():
-    while True:
-        yield None

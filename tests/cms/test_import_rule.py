@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from codes import import_rule
 from codes.cms import edits_import, pfs_import
 from codes.models import FeeScheduleRow, PtpEdit, Release, ReleaseKind
-from tests.cms.test_edits_import import EDIT, ptp_quarter, write
 from tests.cms.test_edit_readers import ptp_file
+from tests.cms.test_edits_import import EDIT, ptp_quarter, write
 from tests.test_cms_pfs_import import january_2026, shipped_text, write_release
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,8 @@ def run(command, *args):
 def stop_after(monkeypatch, batches):
     """Make the import fail as a full disk would, once `batches` batches are committed."""
     committed = []
+    # Batches of the size asked for, however slow the machine.
+    monkeypatch.setattr(import_rule, "TARGET_SECONDS", 3600)
 
     def pause():
         committed.append(1)

@@ -15,8 +15,9 @@ blocks the site:
    stored values for the columns the file leaves out), its replacement (a known code or a
    row of the file, with no cycle). A rejected row is named with its line and reason
    before anything is written. `--dry-run` stops here, so it never takes a write lock.
-2. **Apply** the accepted rows in batches (`--batch-size`, 25 by default), each batch in
-   its own short transaction, so logins and editors' saves get in between (on SQLite a
+2. **Apply** the accepted rows in batches (`--batch-size`, 25 by default, fewer when 25
+   would hold the lock longer than a quarter of a second), each batch in its own short
+   transaction, so logins and editors' saves get in between (on SQLite a
    writer holds the whole database). If a batch fails, the command names the batches
    already committed and the failing line, and exits non-zero.
 """
@@ -39,7 +40,7 @@ from codes.csv_format import (
     row_values,
     section_lookup,
 )
-from codes.import_rule import batches_of, commit_batches
+from codes.import_rule import commit_batches
 from codes.models import CodeProcedure
 
 BATCH_SIZE = 25
@@ -205,12 +206,12 @@ class Command(BaseCommand):
             return outcomes
 
         try:
-            for batch, outcomes in commit_batches(batches_of(rows, batch_size), save_batch):
+            for batch, outcomes in commit_batches(rows, batch_size, save_batch):
                 committed.append((batch[0].line, batch[-1].line))
                 for row, (outcome, changed) in zip(batch, outcomes, strict=True):
                     self.report(row.line, outcome, row.data["code"], changed=changed)
             # Links to codes created further down the file, now that every code exists.
-            for batch, outcomes in commit_batches(batches_of(links, batch_size), link_batch):
+            for batch, outcomes in commit_batches(links, batch_size, link_batch):
                 committed.append((batch[0].line, batch[-1].line))
                 for row, outcome in zip(batch, outcomes, strict=True):
                     linked = "linked" if outcome == "changed" else outcome
