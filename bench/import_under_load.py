@@ -193,8 +193,13 @@ class Editor:
             return
         parser = FormFields("codeprocedure_form")
         parser.feed(page)
-        fields = [(k, v) for k, v in parser.fields if k != "summary"]
-        fields += [("summary", f"Saved during the import {number}."), ("_save", "Save")]
+        fields = [(k, v) for k, v in parser.fields if k not in {"summary", "change_note"}]
+        fields += [
+            ("summary", f"Saved during the import {number}."),
+            # The admin asks every save for a note on the change (its history shows it).
+            ("change_note", f"Bench save {number} during an import."),
+            ("_save", "Save"),
+        ]
         status, page, elapsed = self.request(opener, change, fields)
         self.saves.append(elapsed)
         if "errornote" in page or "errorlist" in page:

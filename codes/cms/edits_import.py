@@ -249,7 +249,7 @@ def import_release(
     if previous is not None:
         outcome.changes = changes_between(edit_kind.kind, previous, release)
     # 3. The switch: one short transaction.
-    make_current(release, replacing=existing)
+    make_current(release, replacing=existing, notes=outcome.notes)
     outcome.release = release
     return outcome
 

@@ -210,7 +210,7 @@ def import_release(
     finally:
         if bar:
             bar.close()
-    make_current(release, replacing=existing)
+    make_current(release, replacing=existing, notes=outcome.notes)
     if settings.CPT_LICENSED:
         with transaction.atomic():
             outcome.notes.append(store_descriptors(parsed.descriptors, release))

@@ -8,7 +8,7 @@ that release removes it first."""
 
 import itertools
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 
 from codes.cache import bump_content_generation
@@ -91,10 +91,11 @@ def loading_release(kind, facts, hashes, imported_by, notes):
     return release
 
 
-def make_current(release, replacing=None):
+def make_current(release, replacing=None, notes=None):
     """The switch, in one short transaction: the loaded release becomes complete (pages
     show it from now on) and the release it replaces is withdrawn (incomplete, its files
-    forgotten); then that one's rows are removed in batches."""
+    forgotten); then that one's rows are removed in batches (if that stops part way, a note
+    says so and the next import of that name removes the rest)."""
     with transaction.atomic():
         if replacing is not None:
             replacing.files.all().delete()
@@ -104,7 +105,16 @@ def make_current(release, replacing=None):
     release.complete = True
     pause()
     if replacing is not None:
-        remove_release(replacing)
+        try:
+            remove_release(replacing)
+        except DatabaseError as error:
+            if notes is None:
+                raise
+            notes.append(
+                f"{release.label} is in place; the rows of the release it replaced were not "
+                f"all removed ({error}): no page shows them, and the next import of "
+                f"{release.label} removes them."
+            )
 
 
 def row_tables(release):
