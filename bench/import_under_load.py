@@ -314,6 +314,14 @@ def main():
         f"over 2 s: {sum(1 for s in editor.saves if s > 2)}, refused by the form: "
         f"{len(editor.refused)}, in the history afterwards: {saved_in_history}"
     )
+    tenths = [
+        editor.saves[i * len(editor.saves) // 10 : (i + 1) * len(editor.saves) // 10]
+        for i in range(10)
+    ]
+    print(
+        "slowest save by tenth of the run: "
+        + " ".join(f"{max(part, default=0):.2f}" for part in tenths)
+    )
     print(f"5xx or failed requests: {len(editor.errors)}")
     for error in editor.errors[:10]:
         print("  ", error)
