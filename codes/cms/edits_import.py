@@ -46,7 +46,8 @@ from codes.models import (
     ReleaseKind,
 )
 
-# Rows per transaction: about a tenth of a second of SQLite's write lock for PTP edits.
+# Rows per transaction at most; fewer when these would hold the write lock longer than
+# import_rule.TARGET_SECONDS.
 BATCH_SIZE = 5_000
 
 
