@@ -16,7 +16,7 @@ from codes.import_rule import commit_batches, pause
 from codes.models import Release, ReleaseFile
 
 # Rows deleted per transaction when a release is removed.
-DELETE_BATCH = 10_000
+DELETE_BATCH = 5_000
 
 
 class ImportRefused(Exception):
