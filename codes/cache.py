@@ -17,7 +17,9 @@ the cache: at most slots x largest page, on Redis as on files.
 """
 
 import hashlib
+import threading
 import time
+from contextlib import contextmanager
 from functools import wraps
 
 from django.conf import settings
@@ -45,14 +47,35 @@ def content_generation():
     return f"{generation}.{recent_generation()}"
 
 
+_held = threading.local()
+
+
 def bump_content_generation(**kwargs):
     """Invalidate every cached page.
 
     Bumped at once, and again when the transaction commits: a worker that rendered the
     old content in between cannot leave it cached under the generation readers will use.
+    Inside `one_bump()`, once at its end.
     """
+    if getattr(_held, "depth", 0):
+        _held.pending = True
+        return
     _bump()
     transaction.on_commit(_bump)
+
+
+@contextmanager
+def one_bump():
+    """Bump the content generation once for all the saves made inside (an import's batch:
+    each bump writes the cache, two file writes on the file cache, per saved row)."""
+    _held.depth = getattr(_held, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _held.depth -= 1
+        if not _held.depth and getattr(_held, "pending", False):
+            _held.pending = False
+            bump_content_generation()
 
 
 def _bump():

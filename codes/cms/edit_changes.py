@@ -43,36 +43,39 @@ class EditChanges:
 
 
 def changes_between(kind, old, new):
+    """`new` is a stored release, or (for the small kinds, in a dry run) the rows read from
+    its files as field values."""
     if kind == ReleaseKind.NCCI_PTP:
         return ptp_changes(old, new)
     compare = KEYED[kind]
     return keyed_changes(compare(old), compare(new), DESCRIBE[kind])
 
 
+def values(model, release_or_rows):
+    if isinstance(release_or_rows, list):
+        return release_or_rows
+    return model.objects.filter(release=release_or_rows).values()
+
+
 def mue_rows(release):
     return {
-        code: (units, indicator)
-        for code, units, indicator in MedicallyUnlikelyEdit.objects.filter(
-            release=release
-        ).values_list("hcpcs", "units", "adjudication_indicator")
+        row["hcpcs"]: (row["units"], row["adjudication_indicator"])
+        for row in values(MedicallyUnlikelyEdit, release)
     }
 
 
 def add_on_rows(release):
     return {
-        (add_on, primary): edit_type
-        for add_on, primary, edit_type in AddOnEdit.objects.filter(
-            release=release, deleted_on__isnull=True
-        ).values_list("add_on", "primary", "edit_type")
+        (row["add_on"], row["primary"]): row["edit_type"]
+        for row in values(AddOnEdit, release)
+        if row["deleted_on"] is None
     }
 
 
 def opps_rows(release):
     return {
-        code: (indicator, apc, rate)
-        for code, indicator, apc, rate in OppsStatus.objects.filter(release=release).values_list(
-            "hcpcs", "status_indicator", "apc", "payment_rate"
-        )
+        row["hcpcs"]: (row["status_indicator"], row["apc"], row["payment_rate"])
+        for row in values(OppsStatus, release)
     }
 
 
@@ -133,10 +136,12 @@ CHANGED_COLUMNS = "a.column_1, a.column_2, a.modifier_indicator, b.modifier_indi
 IN_FORCE = "({t}.deleted_on IS NULL OR {t}.deleted_on >= %s)"
 
 
-def ptp_changes(old, new, listed_limit=500):
+def ptp_changes(old, new, listed_limit=500, new_table=None):
     """Edits in force in `new` and not `old` (added), the reverse (ended), and pairs in force
-    in both whose modifier indicator differs (changed)."""
+    in both whose modifier indicator differs (changed). A dry run's rows are in `new_table`
+    (a temporary table), under `new`'s id."""
     table = PtpEdit._meta.db_table
+    tables = {id(old): table, id(new): new_table or table}
     codes = CodeProcedure._meta.db_table
     day = new.effective_from or old.effective_from
     if day is None:
@@ -145,15 +150,16 @@ def ptp_changes(old, new, listed_limit=500):
 
     def missing_from(this, that):
         return (
-            f"FROM {table} a WHERE a.release_id = %s AND {IN_FORCE.format(t='a')} "
-            f"AND NOT EXISTS (SELECT 1 FROM {table} b WHERE b.release_id = %s "
+            f"FROM {tables[id(this)]} a WHERE a.release_id = %s AND {IN_FORCE.format(t='a')} "
+            f"AND NOT EXISTS (SELECT 1 FROM {tables[id(that)]} b WHERE b.release_id = %s "
             f"AND b.column_1 = a.column_1 AND b.column_2 = a.column_2 "
             f"AND {IN_FORCE.format(t='b')})",
             [this.pk, day, that.pk, day],
         )
 
     changed = (
-        f"FROM {table} a JOIN {table} b ON b.release_id = %s AND b.column_1 = a.column_1 "
+        f"FROM {table} a JOIN {tables[id(new)]} b ON b.release_id = %s "
+        "AND b.column_1 = a.column_1 "
         f"AND b.column_2 = a.column_2 AND {IN_FORCE.format(t='b')} "
         f"WHERE a.release_id = %s AND {IN_FORCE.format(t='a')} "
         "AND a.modifier_indicator <> b.modifier_indicator",

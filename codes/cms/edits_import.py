@@ -4,28 +4,39 @@ unlikely edits (MUE), the add-on code list (AOC) and OPPS Addendum B.
 One entry point takes a file, a folder or a zip and recognises each file's kind by its name
 (`ccipra-v302r0-f1.TXT`, `MCR_MUE_…`, `AOC_V2024Q3…`, `… Addendum B…`), or takes the kind
 given. The four PTP files of a quarter are one release. For each kind, as for the fee
-schedule: the same bytes again change nothing (SHA-256, checked before anything is read);
-rows are streamed and inserted in batches inside one transaction, so a bad line stores
-nothing and names its file and line; a dry run does the whole import, reports what changed
-against the release before, and rolls back.
+schedule: the same bytes again change nothing (SHA-256, checked before anything is read).
+It follows the import rule of every importer (codes/import_rule.py), so that a quarter of
+PTP edits (2.5 million rows) never blocks logins and saves:
+
+1. every line of every file is checked first, reading only; bad lines are reported with
+   their file and line and nothing is stored; a dry run stops there and reports what
+   changed against the release before without writing to the database's tables;
+2. the rows are streamed into a release marked incomplete (no page shows it), in batches
+   of `BATCH_SIZE`, each its own transaction;
+3. the release becomes the one pages show in one short transaction at the end
+   (codes/cms/release_store.py). A run that stops part way says how far it got; the next
+   run of the same files resumes where it stopped.
 """
 
 import itertools
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection
 
-from codes.cache import bump_content_generation
 from codes.cms import addendum_b, aoc, mue, ptp
-from codes.cms.edit_changes import changes_between
-from codes.cms.files import given_files
+from codes.cms.edit_changes import changes_between, ptp_changes
+from codes.cms.files import CmsFileError, CmsFileErrors, given_files
 from codes.cms.release_store import (
     ImportRefused,
+    ImportStopped,
+    loading_release,
+    make_current,
     release_to_replace,
     same_release,
-    store_release,
 )
+from codes.cms.tables import skipping
+from codes.import_rule import commit_batches
 from codes.models import (
     AddOnEdit,
     MedicallyUnlikelyEdit,
@@ -35,7 +46,9 @@ from codes.models import (
     ReleaseKind,
 )
 
-BATCH_SIZE = 20_000
+# Rows per transaction at most; fewer when these would hold the write lock longer than
+# import_rule.TARGET_SECONDS.
+BATCH_SIZE = 5_000
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,7 @@ class Outcome:
     changes: object = None
     row_count: int = 0
     files: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
 
 
 def recognise(path, kind=None):
@@ -168,7 +182,8 @@ def import_release(
     keep_existing=False,
     progress=None,
 ):
-    """Import one release of one kind. Raises CmsFileError or ImportRefused."""
+    """Import one release of one kind by the import rule (codes/import_rule.py). Raises
+    CmsFileError (every bad line named), ImportRefused or ImportStopped."""
     hashes = {given.name: given.sha256() for given in files}
     same = same_release(edit_kind.kind, hashes)
     if same is not None:
@@ -200,56 +215,163 @@ def import_release(
         previous=previous,
         files=[given.name for given in files],
     )
-    with transaction.atomic():
-        release = store_release(edit_kind.kind, facts, hashes, imported_by, replacing=existing)
-        bar = progress(desc=f"{facts['label']}") if progress else None
-        for given in files:
-            with given.open() as stream:
-                outcome.row_count += insert_rows(
-                    edit_kind, release, edit_kind.reader.read(given.name, stream), bar
-                )
+    # 1. Check every line, reading only.
+    bar = progress(desc=f"Checking {facts['label']}") if progress else None
+    outcome.row_count = check_files(edit_kind, files, bar)
+    if dry_run:
+        if previous is not None:
+            outcome.changes = changes_read_only(edit_kind, files, facts, previous)
+        return outcome
+    # 2. Store the rows in short transactions, into a release no page shows yet.
+    release = loading_release(edit_kind.kind, facts, hashes, imported_by, outcome.notes)
+    stored = edit_kind.model.objects.filter(release=release).count()
+    bar = progress(desc=facts["label"]) if progress else None
+    if bar and stored:
+        bar.update(stored)
+    try:
+        with connection.cursor() as cursor, larger_sqlite_cache(cursor):
+            for batch, _ in commit_batches(
+                itertools.islice(all_rows(edit_kind, files), stored, None),
+                BATCH_SIZE,
+                lambda batch: insert_rows(edit_kind, release, batch),
+            ):
+                stored += len(batch)
+                if bar:
+                    bar.update(len(batch))
+    except (DatabaseError, OSError) as error:
+        raise ImportStopped(
+            f"Stopped after storing {stored} of {outcome.row_count} rows of "
+            f"{facts['label']}: {error}. The release is kept as incomplete and no page "
+            "shows it; run the same command again to finish it."
+        ) from error
+    finally:
         if bar:
             bar.close()
-        if previous is not None:
-            outcome.changes = changes_between(edit_kind.kind, previous, release)
-        if dry_run:
-            transaction.set_rollback(True)
-            return outcome
-        bump_content_generation()
+    if previous is not None:
+        outcome.changes = changes_between(edit_kind.kind, previous, release)
+    # 3. The switch: one short transaction.
+    make_current(release, replacing=existing, notes=outcome.notes)
     outcome.release = release
     return outcome
 
 
-def insert_rows(edit_kind, release, numbered_rows, bar=None):
-    """Insert a stream of (line, row tuple) into the kind's table in batches; return the
-    count. SQLite: executemany of one plain INSERT; PostgreSQL: COPY."""
-    table = edit_kind.model._meta.db_table
+# Bad lines a check reports for one file before it stops (each one more costs a reading of
+# the file: the readers stop at a bad line, and the check reads again past it).
+MAX_REPORTED_LINES = 20
+
+
+def check_file(edit_kind, given, bar=None):
+    """Read a whole file, writing nothing; return its row count, or raise CmsFileError
+    naming every bad line (up to MAX_REPORTED_LINES)."""
+    errors, skipped = [], set()
+    while True:
+        count = 0
+        try:
+            with given.open() as stream, skipping(given.name, skipped):
+                for _ in edit_kind.reader.read(given.name, stream):
+                    count += 1
+                    if bar and count % 10_000 == 0:
+                        bar.update(10_000)
+            break
+        except CmsFileError as error:
+            errors.append(error)
+            if not getattr(error, "in_row", False) or len(errors) >= MAX_REPORTED_LINES:
+                break
+            skipped.add(error.line)
+        finally:
+            if bar:
+                bar.update(count % 10_000)
+    if errors:
+        raise CmsFileErrors(errors, complete=len(errors) < MAX_REPORTED_LINES)
+    return count
+
+
+def check_files(edit_kind, files, bar=None):
+    """Check every file; return the rows they hold, or raise CmsFileErrors naming the bad
+    lines of all of them."""
+    found, complete, count = [], True, 0
+    for given in files:
+        try:
+            count += check_file(edit_kind, given, bar)
+        except CmsFileErrors as error:
+            found.extend(error.errors)
+            complete = complete and error.complete
+        except CmsFileError as error:
+            found.append(error)
+    if bar:
+        bar.close()
+    if found:
+        raise CmsFileErrors(found, complete)
+    return count
+
+
+def all_rows(edit_kind, files):
+    """The rows of every file, in order, without their line numbers."""
+    for given in files:
+        with given.open() as stream:
+            for _, row in edit_kind.reader.read(given.name, stream):
+                yield row
+
+
+def changes_read_only(edit_kind, files, facts, previous):
+    """What a dry run reports: the changes against the release before, with nothing
+    written to the database's tables (a PTP quarter goes into a temporary table, which on
+    SQLite takes no lock on the database; the smaller kinds are compared in memory)."""
+    new = Release(kind=edit_kind.kind, pk=0, **facts)
+    if edit_kind.kind != ReleaseKind.NCCI_PTP:
+        return changes_between(edit_kind.kind, previous, parsed_values(edit_kind, files))
+    with temporary_copy(edit_kind.model) as table:
+        for batch in batched(all_rows(edit_kind, files)):
+            insert_rows(edit_kind, new, batch, table=table)
+        return ptp_changes(previous, new, new_table=table)
+
+
+def parsed_values(edit_kind, files):
+    """The files' rows as the database would give them back (field values)."""
+    fields = [edit_kind.model._meta.get_field(name) for name in edit_kind.fields]
+    return [
+        {f.name: f.to_python(value) for f, value in zip(fields, row, strict=True)}
+        for row in all_rows(edit_kind, files)
+    ]
+
+
+@contextmanager
+def temporary_copy(model):
+    """A temporary table shaped like the model's table, indexed on the PTP pair, dropped
+    after."""
+    table = f"check_{model._meta.db_table}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {table} AS SELECT * FROM {model._meta.db_table} WHERE 1 = 0"
+        )
+        cursor.execute(f"CREATE INDEX {table}_pair ON {table} (column_1, column_2)")
+    try:
+        yield table
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def insert_rows(edit_kind, release, rows, table=None):
+    """Insert a batch of row tuples into the kind's table (or `table`); return the count.
+    SQLite: executemany of one plain INSERT; PostgreSQL: COPY."""
+    table = table or edit_kind.model._meta.db_table
     columns = ", ".join(["release_id", *(quoted(name) for name in edit_kind.fields)])
-    rows = (row for _, row in numbered_rows)
-    count = 0
     if connection.vendor == "postgresql":
         with (
             connection.cursor() as cursor,
             cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
         ):
-            for batch in batched(rows):
-                for row in batch:
-                    copy.write_row((release.pk, *row))
-                count += len(batch)
-                if bar:
-                    bar.update(len(batch))
-        return count
-    # The release's id (an integer we made) is written into the statement, so the rows go
-    # to executemany as the reader yields them.
+            for row in rows:
+                copy.write_row((release.pk, *row))
+        return len(rows)
+    # The release's id (an integer we made) is written into the statement.
     marks = ", ".join(["%s"] * len(edit_kind.fields))
     sql = f"INSERT INTO {table} ({columns}) VALUES ({int(release.pk)}, {marks})"
-    with connection.cursor() as cursor, larger_sqlite_cache(cursor):
-        for batch in batched(rows):
-            cursor.executemany(sql, batch)
-            count += len(batch)
-            if bar:
-                bar.update(len(batch))
-    return count
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    return len(rows)
 
 
 # SQLite's page cache while inserting, in KiB: the (release, column 2) index of a quarter's
@@ -260,6 +382,9 @@ IMPORT_CACHE_KIB = 160 * 1024
 
 @contextmanager
 def larger_sqlite_cache(cursor):
+    if connection.vendor != "sqlite":
+        yield
+        return
     cursor.execute("PRAGMA cache_size")
     (before,) = cursor.fetchone()
     cursor.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
@@ -273,7 +398,8 @@ def quoted(name):
     return connection.ops.quote_name(name)
 
 
-def batched(rows, size=BATCH_SIZE):
+def batched(rows, size=None):
+    size = size or BATCH_SIZE
     iterator = iter(rows)
     while batch := list(itertools.islice(iterator, size)):
         yield batch

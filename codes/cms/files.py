@@ -27,6 +27,22 @@ class CmsFileError(Exception):
         return f"{where}: {self.reason}"
 
 
+class CmsFileErrors(CmsFileError):
+    """Every bad line a check found (`errors`, each a CmsFileError), reported together."""
+
+    def __init__(self, errors, complete=True):
+        first = errors[0]
+        super().__init__(first.name, first.line, first.reason)
+        self.errors, self.complete = list(errors), complete
+
+    def __str__(self):
+        if len(self.errors) == 1 and self.complete:
+            return str(self.errors[0])
+        more = "" if self.complete else " (the check stopped there: fix these and run it again)"
+        lines = "\n".join(f"  {error}" for error in self.errors)
+        return f"{len(self.errors)} bad lines, nothing stored{more}:\n{lines}"
+
+
 def sha256(data):
     return hashlib.sha256(data).hexdigest()
 

@@ -2,29 +2,38 @@
 
 Takes the PPRRVU file itself (CSV or fixed-width), a folder, or CMS's zip. The same bytes a
 second time change nothing (recognised by SHA-256 before anything is parsed); a new release
-is stored beside the older ones; a bad file stores nothing. The AMA descriptors in CMS's file
-are never stored, except into the official descriptor field of a licensed deployment.
+is stored beside the older ones. The AMA descriptors in CMS's file are never stored, except
+into the official descriptor field of a licensed deployment.
+
+It follows the import rule of every importer (codes/import_rule.py): the whole file is read
+and checked first (a bad file names every bad line and stores nothing; a dry run stops
+there); the rows then go in batches, each its own transaction, into a release no page shows
+yet, which becomes the current one in one short transaction at the end. A run that stops
+part way says how far it got; the next run of the same files resumes it.
 """
 
+import itertools
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
-from codes.cache import bump_content_generation
 from codes.cms import gpci, locco, pprrvu
 from codes.cms.changes import COMPARED_FIELDS, compare, rows_by_key
 from codes.cms.files import given_files, sha256
 from codes.cms.release_store import (
     ImportRefused,
+    ImportStopped,
+    loading_release,
+    make_current,
     release_to_replace,
     same_release,
-    store_release,
 )
 from codes.editorial import record_official_text
+from codes.import_rule import commit_batches
 from codes.models import (
     CodeProcedure,
     FeeScheduleRow,
@@ -34,6 +43,7 @@ from codes.models import (
     is_cpt_code,
 )
 
+# Rows per transaction.
 BATCH_SIZE = 2000
 
 
@@ -176,27 +186,42 @@ def import_release(
     if dry_run:
         return outcome
 
-    with transaction.atomic():
-        release = store_release(
-            ReleaseKind.FEE_SCHEDULE, facts, hashes, imported_by, replacing=existing
-        )
-        bar = progress(total=len(parsed.rows) + len(localities)) if progress else None
-        for start in range(0, len(parsed.rows), BATCH_SIZE):
-            batch = parsed.rows[start : start + BATCH_SIZE]
-            FeeScheduleRow.objects.bulk_create(
-                [FeeScheduleRow(release=release, **row) for row in batch]
-            )
+    release = loading_release(ReleaseKind.FEE_SCHEDULE, facts, hashes, imported_by, outcome.notes)
+    # What an earlier run of these files stored is kept: rows go in the file's order.
+    stored_rows = FeeScheduleRow.objects.filter(release=release).count()
+    stored_places = Locality.objects.filter(release=release).count()
+    bar = progress(total=len(parsed.rows) + len(localities)) if progress else None
+    if bar:
+        bar.update(stored_rows + stored_places)
+    work = [(FeeScheduleRow, row) for row in parsed.rows[stored_rows:]]
+    work += [(Locality, row) for row in localities[stored_places:]]
+    stored = stored_rows + stored_places
+    try:
+        for batch, _ in commit_batches(work, BATCH_SIZE, lambda batch: store(release, batch)):
+            stored += len(batch)
             if bar:
                 bar.update(len(batch))
-        Locality.objects.bulk_create([Locality(release=release, **row) for row in localities])
+    except DatabaseError as error:
+        raise ImportStopped(
+            f"Stopped after storing {stored} of {len(parsed.rows) + len(localities)} rows "
+            f"of {facts['label']}: {error}. The release is kept as incomplete and no page "
+            "shows it; run the same command again to finish it."
+        ) from error
+    finally:
         if bar:
-            bar.update(len(localities))
             bar.close()
-        if settings.CPT_LICENSED:
+    make_current(release, replacing=existing, notes=outcome.notes)
+    if settings.CPT_LICENSED:
+        with transaction.atomic():
             outcome.notes.append(store_descriptors(parsed.descriptors, release))
-        bump_content_generation()
     outcome.release = release
     return outcome
+
+
+def store(release, batch):
+    """Insert a batch of (model, row values) for the release."""
+    for model, rows in itertools.groupby(batch, key=lambda item: item[0]):
+        model.objects.bulk_create([model(release=release, **row) for _, row in rows])
 
 
 def read_localities(sources):

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from codes.cms.files import CmsFileError, decode
+from codes.cms.files import CmsFileError, CmsFileErrors, decode
 from codes.cms.indicators import ALLOWED_VALUES
 
 # Each stored field and the column's stacked header name in the CSV.
@@ -131,6 +131,14 @@ class PprrvuFile:
     # Where each row came from, for messages: (hcpcs, modifier) -> line number.
     lines: dict = field(default_factory=dict)
     facts: ReleaseFacts = field(default_factory=ReleaseFacts)
+    # Every bad line, so that one check names them all.
+    errors: list = field(default_factory=list)
+
+    def checked(self):
+        """Return the file read, or raise CmsFileErrors naming every bad line."""
+        if self.errors:
+            raise CmsFileErrors(self.errors)
+        return self
 
 
 def looks_like_pprrvu(name):
@@ -198,13 +206,16 @@ def read_csv(name, text, on_row=None):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) < width:
-            raise CmsFileError(name, line, f"{len(row)} cells where the header has {width}")
+            result.errors.append(
+                CmsFileError(name, line, f"{len(row)} cells where the header has {width}")
+            )
+            continue
         values = {name_: row[index].strip() for name_, index in where.items()}
         descriptor = row[description].strip() if description is not None else ""
         add_row(result, line, values, descriptor)
         if on_row:
             on_row()
-    return result
+    return result.checked()
 
 
 def is_preamble(row):
@@ -236,12 +247,18 @@ def read_fixed_width(name, text, on_row=None):
         if line.startswith("HDR") or not line.strip():
             continue
         if len(line.rstrip()) < FIXED_WIDTH_MIN_LENGTH or not HCPCS_RE.match(line[:5]):
-            reason = (
-                "not a PPRRVU file: the line does not follow CMS's fixed-width record layout"
-                if not seen_data
-                else "the line does not follow CMS's fixed-width record layout"
+            if not seen_data:
+                raise CmsFileError(
+                    name,
+                    line_number,
+                    "not a PPRRVU file: the line does not follow CMS's fixed-width record layout",
+                )
+            result.errors.append(
+                CmsFileError(
+                    name, line_number, "the line does not follow CMS's fixed-width record layout"
+                )
             )
-            raise CmsFileError(name, line_number, reason)
+            continue
         seen_data = True
         values = {
             field_name: line[first - 1 : last].strip()
@@ -253,16 +270,26 @@ def read_fixed_width(name, text, on_row=None):
             on_row()
     if not seen_data:
         raise CmsFileError(name, None, "not a PPRRVU file: no data records")
-    return result
+    return result.checked()
 
 
 def add_row(result, line, values, descriptor):
-    row = clean_row(result.name, line, values)
+    """Add a checked row to the result, or its fault to the result's errors."""
+    try:
+        row = clean_row(result.name, line, values)
+    except CmsFileError as error:
+        result.errors.append(error)
+        return
     key = (row["hcpcs"], row["modifier"])
     if key in result.lines:
-        raise CmsFileError(
-            result.name, line, f"{'-'.join(filter(None, key))} repeats line {result.lines[key]}"
+        result.errors.append(
+            CmsFileError(
+                result.name,
+                line,
+                f"{'-'.join(filter(None, key))} repeats line {result.lines[key]}",
+            )
         )
+        return
     result.lines[key] = line
     result.rows.append(row)
     if descriptor and not row["modifier"]:

@@ -11,9 +11,25 @@ import csv
 import datetime
 import itertools
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from codes.cms.files import CmsFileError, text_lines
+
+# Lines a check reads past ({file name: line numbers}), so that it goes on to report the next
+# bad line after one (codes/cms/edits_import.py: check_file).
+SKIPPED_LINES = ContextVar("skipped_lines", default=None)
+
+
+@contextmanager
+def skipping(name, lines):
+    token = SKIPPED_LINES.set({name: lines})
+    try:
+        yield
+    finally:
+        SKIPPED_LINES.reset(token)
+
 
 # How far down a file the header may be.
 MAX_PREAMBLE_LINES = 40
@@ -89,7 +105,10 @@ class Table:
         width = self.width
         reader = self.reader
         started = False
+        skipped = (SKIPPED_LINES.get() or {}).get(self.name, ())
         for cells in reader:
+            if skipped and reader.line_num in skipped:
+                continue
             if len(cells) < width:
                 if not any(cell.strip() for cell in cells):
                     continue
@@ -101,7 +120,10 @@ class Table:
             yield reader.line_num, cells
 
     def error(self, line, reason):
-        return CmsFileError(self.name, line, reason)
+        """A fault in one data row: a check reports it and reads on."""
+        error = CmsFileError(self.name, line, reason)
+        error.in_row = True
+        return error
 
     def once(self, key, line, what=None):
         """Refuse a key (a code, a pair) met on an earlier line of the table."""

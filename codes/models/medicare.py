@@ -4,6 +4,10 @@ rows per HCPCS code and modifier, and the Medicare localities with their cost in
 Every imported row belongs to a `Release`, which names the file it came from (with its
 SHA-256), when CMS released it, when it takes effect and who imported it. Pages show the
 newest release in effect (`Release.objects.current()`).
+
+A release is stored in short batches (codes/import_rule.py) and becomes visible only when its
+last row is in: `Release.objects` holds complete releases only, so no page can show one
+half loaded; the importers see every release through `Release.all_releases`.
 """
 
 import datetime
@@ -23,6 +27,9 @@ class ReleaseKind(models.TextChoices):
 
 
 class ReleaseQuerySet(models.QuerySet):
+    def complete(self):
+        return self.filter(complete=True)
+
     def in_effect(self, kind=ReleaseKind.FEE_SCHEDULE, on=None):
         """Return the releases of a kind that have taken effect, newest first."""
         on = on or datetime.date.today()
@@ -39,6 +46,11 @@ class ReleaseQuerySet(models.QuerySet):
         return self.in_effect(kind, on).first()
 
 
+class CompleteReleaseManager(models.Manager.from_queryset(ReleaseQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().filter(complete=True)
+
+
 class Release(models.Model):
     """One published edition of a public file set, e.g. CMS's RVU25D."""
 
@@ -48,13 +60,27 @@ class Release(models.Model):
     effective_from = models.DateField(null=True, blank=True)
     imported_by = models.CharField(max_length=150, blank=True)
     imported_at = models.DateTimeField(auto_now_add=True)
+    complete = models.BooleanField(
+        default=True,
+        help_text="False while its rows are being stored (or after an import stopped part "
+        "way): pages never show it; the next import of its files resumes or removes it.",
+    )
 
-    objects = ReleaseQuerySet.as_manager()
+    # Pages see complete releases only; the importers see all.
+    objects = CompleteReleaseManager()
+    all_releases = ReleaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind", "-effective_from", "-released_on"]
+        # Backups (dumpdata) and related lookups see every release, complete or not.
+        default_manager_name = "all_releases"
         constraints = [
-            models.UniqueConstraint(fields=["kind", "label"], name="release_unique_label"),
+            # One complete release of a name; the one replacing it loads beside it.
+            models.UniqueConstraint(
+                fields=["kind", "label"],
+                condition=Q(complete=True),
+                name="release_unique_complete_label",
+            ),
         ]
 
     def __str__(self):

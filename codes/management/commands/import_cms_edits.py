@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from codes.cms.edits_import import KIND_BY_NAME, import_edits
 from codes.cms.files import CmsFileError
-from codes.cms.release_store import ImportRefused
+from codes.cms.release_store import ImportRefused, ImportStopped
 from codes.management.commands.import_cms_pfs import (
     REPORT_LIMIT,
     add_release_arguments,
@@ -59,7 +59,7 @@ class Command(BaseCommand):
                     else None
                 ),
             )
-        except (CmsFileError, ImportRefused) as error:
+        except (CmsFileError, ImportRefused, ImportStopped) as error:
             raise CommandError(str(error)) from None
         if verbosity >= 1:
             for outcome in outcomes:
@@ -77,6 +77,8 @@ class Command(BaseCommand):
             )
             return
         prefix = "Dry run, nothing stored: " if outcome.state == "dry run" else ""
+        for note in outcome.notes:
+            self.stdout.write(note)
         self.stdout.write(
             self.style.SUCCESS(
                 f"{prefix}{outcome.label} ({what}): {outcome.row_count} rows from "

@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from codes.cms.files import CmsFileError
 from codes.cms.pfs_import import ImportRefused, import_release
+from codes.cms.release_store import ImportStopped
 
 REPORT_LIMIT = 200
 
@@ -92,7 +93,7 @@ class Command(BaseCommand):
                     else None
                 ),
             )
-        except (CmsFileError, ImportRefused) as error:
+        except (CmsFileError, ImportRefused, ImportStopped) as error:
             raise CommandError(str(error)) from None
         if verbosity >= 1:
             self.report(outcome, verbosity)

@@ -8,26 +8,27 @@ as (`--user`), and never deletes a row. New codes arrive as drafts for editors t
 a change to a published code is proposed as a revision for a reviewer, as an editor's would
 be (codes/editorial.py), so the public page keeps its published content until approved.
 
-It works in two steps so that it never blocks the site:
+It follows the import rule of every importer (codes/import_rule.py), so that it never
+blocks the site:
 
 1. **Check** the whole file, reading only: each row as the code would stand after it (the
    stored values for the columns the file leaves out), its replacement (a known code or a
    row of the file, with no cycle). A rejected row is named with its line and reason
    before anything is written. `--dry-run` stops here, so it never takes a write lock.
-2. **Apply** the accepted rows in batches (`--batch-size`, 25 by default), each batch in
-   its own short transaction, so logins and editors' saves get in between (on SQLite a
+2. **Apply** the accepted rows in batches (`--batch-size`, 25 by default, fewer when 25
+   would hold the lock longer than a quarter of a second), each batch in its own short
+   transaction, so logins and editors' saves get in between (on SQLite a
    writer holds the whole database). If a batch fails, the command names the batches
    already committed and the failing line, and exits non-zero.
 """
 
 import csv
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError
 
 from codes import editorial
 from codes.csv_format import (
@@ -39,12 +40,10 @@ from codes.csv_format import (
     row_values,
     section_lookup,
 )
+from codes.import_rule import commit_batches
 from codes.models import CodeProcedure
 
 BATCH_SIZE = 25
-# On SQLite, after each commit, time for a writer waiting on the busy timeout (it polls
-# every 100 ms at most) to take the lock before the next batch does.
-SQLITE_PAUSE_SECONDS = 0.1
 LOOKUP_CHUNK = 500
 
 
@@ -186,42 +185,39 @@ class Command(BaseCommand):
     def apply(self, rows, columns, batch_size):
         committed = []  # (first line, last line) of each committed batch
         links = []
-        for start in range(0, len(rows), batch_size):
-            batch = rows[start : start + batch_size]
+
+        def save_batch(batch):
             self.current_line = batch[0].line
-            try:
-                with transaction.atomic():
-                    stored = stored_codes([row.data["code"] for row in batch], for_update=True)
-                    replacements = stored_codes(
-                        [row.data["replaced_by"] for row in batch if row.data["replaced_by"]]
-                    )
-                    outcomes = []
-                    for row in batch:
-                        self.current_line = row.line
-                        outcomes.append(self.save_row(row, stored, replacements, columns, links))
-            except DatabaseError as error:
-                self.fail(committed, self.current_line, error)
-            committed.append((batch[0].line, batch[-1].line))
-            for row, (outcome, changed) in zip(batch, outcomes, strict=True):
-                self.report(row.line, outcome, row.data["code"], changed=changed)
-            self.pause()
-        # Links to codes created further down the file, now that every code exists.
-        for start in range(0, len(links), batch_size):
-            batch = links[start : start + batch_size]
-            self.current_line = batch[0].line
-            try:
-                with transaction.atomic():
-                    outcomes = []
-                    for row in batch:
-                        self.current_line = row.line
-                        outcomes.append(self.link_replacement(row))
-            except DatabaseError as error:
-                self.fail(committed, self.current_line, error)
-            committed.append((batch[0].line, batch[-1].line))
-            for row, outcome in zip(batch, outcomes, strict=True):
-                linked = "linked" if outcome == "changed" else outcome
-                self.report(row.line, linked, row.data["code"], changed=["replaced_by"])
-            self.pause()
+            stored = stored_codes([row.data["code"] for row in batch], for_update=True)
+            replacements = stored_codes(
+                [row.data["replaced_by"] for row in batch if row.data["replaced_by"]]
+            )
+            outcomes = []
+            for row in batch:
+                self.current_line = row.line
+                outcomes.append(self.save_row(row, stored, replacements, columns, links))
+            return outcomes
+
+        def link_batch(batch):
+            outcomes = []
+            for row in batch:
+                self.current_line = row.line
+                outcomes.append(self.link_replacement(row))
+            return outcomes
+
+        try:
+            for batch, outcomes in commit_batches(rows, batch_size, save_batch):
+                committed.append((batch[0].line, batch[-1].line))
+                for row, (outcome, changed) in zip(batch, outcomes, strict=True):
+                    self.report(row.line, outcome, row.data["code"], changed=changed)
+            # Links to codes created further down the file, now that every code exists.
+            for batch, outcomes in commit_batches(links, batch_size, link_batch):
+                committed.append((batch[0].line, batch[-1].line))
+                for row, outcome in zip(batch, outcomes, strict=True):
+                    linked = "linked" if outcome == "changed" else outcome
+                    self.report(row.line, linked, row.data["code"], changed=["replaced_by"])
+        except DatabaseError as error:
+            self.fail(committed, self.current_line, error)
 
     def save_row(self, row, stored, replacements, columns, links):
         data = row.data
@@ -286,10 +282,6 @@ class Command(BaseCommand):
         if not user.has_perm(editorial.permission(CodeProcedure, "change")):
             raise CommandError(f"{username} may not change codes (give them a role first).")
         return user
-
-    def pause(self):
-        if connection.vendor == "sqlite":
-            time.sleep(SQLITE_PAUSE_SECONDS)
 
     def fail(self, committed, line, error):
         if committed:
