@@ -12,16 +12,12 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from codes.icd10 import with_dot
 from codes.models.catalogue import CodeProcedure
 from codes.models.medicare import Release, ReleaseKind
 
 # Longest ICD-10-CM code: a category, four more characters and the 7th ("S0451XA").
 ICD10CM_CODE_LENGTH = 7
-
-
-def with_dot(code):
-    """ "S0451XA" -> "S04.51XA"; a three-character category stays as it is."""
-    return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
 
 
 class DiagnosisQuerySet(models.QuerySet):
