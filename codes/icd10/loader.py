@@ -100,7 +100,8 @@ def package_files():
         raise ImportRefused(f"Expected one tabular XML and one code list in {data}.")
     tabular = tabulars[0]
     effective = effective_date_in_name(tabular.name)
-    label = f"ICD-10-CM {effective:%Y-%m}" if effective else f"ICD-10-CM {tabular.stem}"
+    # A label is a slug: it names the release in /releases/<label>/.
+    label = f"ICD-10-CM-{effective:%Y-%m}" if effective else f"ICD-10-CM-{tabular.stem}"
     return ReleaseFiles(code_lists[0], tabular, label, effective, from_package=True)
 
 
@@ -119,8 +120,8 @@ def cdc_files(code_list, tabular, label, effective_from):
     for path in paths:
         if not path.is_file():
             raise ImportRefused(f"{path}: no such file.")
-    if not label:
-        raise ImportRefused("Name the release with --label (e.g. ICD-10-CM 2027-10).")
+    if not label or not re.fullmatch(r"[-A-Za-z0-9_]{1,40}", label):
+        raise ImportRefused("Name the release with --label (e.g. ICD-10-CM-2027-10).")
     return ReleaseFiles(paths[0], paths[1], label, effective_from)
 
 

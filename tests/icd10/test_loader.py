@@ -29,7 +29,7 @@ def current(code):
 
 def test_the_release_is_current_with_every_code():
     release = Release.objects.current(ReleaseKind.ICD10CM)
-    assert release.label == "ICD-10-CM 2026-04"
+    assert release.label == "ICD-10-CM-2026-04"
     rows = Diagnosis.objects.filter(release=release)
     # The package counts 98,225 names: 39 blocks share their name with a category (B99).
     assert rows.count() == 98_186
@@ -95,14 +95,14 @@ def test_a_newer_release_is_stored_beside_and_marks_the_codes_it_dropped(monkeyp
         if row["code"] != "G512"  # Melkersson's syndrome leaves the newer release
     ]
     newer = loader.ReleaseFiles(
-        files.code_list, files.tabular, "ICD-10-CM 2026-10", old.effective_from, False
+        files.code_list, files.tabular, "ICD-10-CM-2026-10", old.effective_from, False
     )
     monkeypatch.setattr(loader.ReleaseFiles, "hashes", lambda self: {"newer.xml": "0" * 64})
     monkeypatch.setattr(loader, "read_release", lambda files: rows)
     monkeypatch.setattr(loader, "BATCH_SIZE", 50_000)
     report = loader.load(newer)
     assert report.deleted == 1
-    assert Release.objects.current(ReleaseKind.ICD10CM).label == "ICD-10-CM 2026-10"
+    assert Release.objects.current(ReleaseKind.ICD10CM).label == "ICD-10-CM-2026-10"
     dropped = Diagnosis.objects.get(release=old, code="G512")
-    assert dropped.deleted_in.label == "ICD-10-CM 2026-10"
+    assert dropped.deleted_in.label == "ICD-10-CM-2026-10"
     assert Diagnosis.objects.filter(code="G510").count() == 2

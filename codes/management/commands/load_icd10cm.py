@@ -32,7 +32,10 @@ class Command(BaseCommand):
             "--code-list",
             help="CDC's code list (icd10cm_codes_*.txt or the order file) that goes with it.",
         )
-        parser.add_argument("--label", help="Release name for CDC's files, e.g. ICD-10-CM 2027-10.")
+        parser.add_argument(
+            "--label",
+            help="Release name for CDC's files, e.g. ICD-10-CM-2027-10 (letters, digits, hyphens).",
+        )
         parser.add_argument(
             "--effective-from", type=iso_date, help="YYYY-MM-DD the release takes effect."
         )
