@@ -19,9 +19,9 @@ def link(code, diagnosis, state=None):
     procedure = CodeProcedure.objects.get(code=code)
     if state:
         CodeProcedure.objects.filter(pk=procedure.pk).update(editorial_state=state)
-    return SupportingDiagnosis.objects.create(
-        code=procedure, diagnosis_code=diagnosis, group=DiagnosisGroup.FACIAL_NERVE
-    )
+    return SupportingDiagnosis.objects.update_or_create(
+        code=procedure, diagnosis_code=diagnosis, defaults={"group": DiagnosisGroup.FACIAL_NERVE}
+    )[0]
 
 
 def test_a_billable_code_shows_its_title_path_and_inclusion_terms(client):
@@ -84,9 +84,11 @@ def test_an_invalid_code_offers_the_nearest_valid_codes(client):
 def test_the_page_lists_the_published_procedures_it_supports(client):
     link("64866", "G510")
     link("64868", "G510", state=EditorialState.DRAFT)
+    link("64864", "G510", state=EditorialState.DRAFT)
     page = text(client.get("/diagnoses/G51.0/"))
     assert 'href="/codes/64866/"' in page
     assert "/codes/64868/" not in page
+    assert "/codes/64864/" not in page
     assert "judgement" in page
 
 
@@ -118,3 +120,14 @@ def test_the_web_process_never_imports_the_package():
         "assert 'simple_icd_10_cm' not in sys.modules, 'imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_code_page_groups_its_supporting_diagnoses_with_titles_from_the_release(client):
+    page = text(client.get("/codes/64866/"))
+    section = page[page.index('id="supporting-diagnoses"') :]
+    section = section[: section.index("</section>")]
+    assert "Facial nerve disorders" in section
+    assert 'href="/diagnoses/G51.0/"' in section
+    assert "Bell&#x27;s palsy" in section
+    assert "judgement" in section
+    assert section.index("Facial nerve disorders") < section.index("Nerve injuries")

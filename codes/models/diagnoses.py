@@ -8,11 +8,12 @@ current release (`Diagnosis.objects.current()`), never the `simple-icd-10-cm` pa
 Codes are stored without the dot, upper case ("S0451XA"); `display_code` adds it back.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from codes.icd10 import with_dot
+from codes.icd10 import explain_malformed, lookup, normalise, with_dot
 from codes.models.catalogue import CodeProcedure
 from codes.models.medicare import Release, ReleaseKind
 
@@ -111,7 +112,18 @@ class DiagnosisGroup(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class SupportingDiagnosisManager(models.Manager):
+class SupportingDiagnosisQuerySet(models.QuerySet):
+    def with_release_facts(self):
+        """Annotate each link with its code's title and billable flag in the current
+        release (None when the release lacks the code), in the same query."""
+        current = Diagnosis.objects.current().filter(code=models.OuterRef("diagnosis_code"))
+        return self.annotate(
+            title=models.Subquery(current.values("title")[:1]),
+            billable=models.Subquery(current.values("billable")[:1]),
+        )
+
+
+class SupportingDiagnosisManager(models.Manager.from_queryset(SupportingDiagnosisQuerySet)):
     def get_by_natural_key(self, code, diagnosis_code):
         return self.get(code__code=code, diagnosis_code=diagnosis_code)
 
@@ -159,6 +171,22 @@ class SupportingDiagnosis(models.Model):
     @property
     def display_code(self):
         return with_dot(self.diagnosis_code)
+
+    def clean(self):
+        """Refuse a code the current ICD-10-CM release does not have (the admin also
+        warns on a header code, which a claim cannot carry)."""
+        code = normalise(self.diagnosis_code)
+        if code is None:
+            raise ValidationError({"diagnosis_code": explain_malformed(self.diagnosis_code)})
+        self.diagnosis_code = code
+        if code not in lookup([code]):
+            raise ValidationError(
+                {
+                    "diagnosis_code": f"{with_dot(code)} is not a code of the current "
+                    "ICD-10-CM release (is `manage.py load_icd10cm` run?). Check the code "
+                    f"on /diagnoses/{with_dot(code)}/."
+                }
+            )
 
     def natural_key(self):
         return (self.code.code, self.diagnosis_code)

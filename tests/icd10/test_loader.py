@@ -106,3 +106,16 @@ def test_a_newer_release_is_stored_beside_and_marks_the_codes_it_dropped(monkeyp
     dropped = Diagnosis.objects.get(release=old, code="G512")
     assert dropped.deleted_in.label == "ICD-10-CM-2026-10"
     assert Diagnosis.objects.filter(code="G510").count() == 2
+
+
+def test_every_seeded_supporting_diagnosis_is_billable_in_the_release():
+    from codes.models import SupportingDiagnosis
+
+    seeded = set(SupportingDiagnosis.objects.values_list("diagnosis_code", flat=True))
+    assert len(seeded) >= 40
+    billable = set(
+        Diagnosis.objects.current()
+        .filter(code__in=seeded, billable=True)
+        .values_list("code", flat=True)
+    )
+    assert seeded - billable == set()
