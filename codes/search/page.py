@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.urls import reverse
 
 from codes.models import CodeProcedure, Modifier, sees_drafts
+from codes.search.diagnoses import find_diagnoses, linked_procedures
 from codes.search.engine import find
 from codes.search.facets import CodeSearchFilter, shown_facets, without_facets
 from codes.search.query import MAX_QUERY_LENGTH, QueryKind, SortOrder, parse_query
@@ -77,7 +78,16 @@ def search_page(params, user):
         "clear_facets_url": search_url(without_facets(params)),
         "facets_selected": facets_selected,
     }
-    if paginator.count == 0:
+    if parsed.kind == QueryKind.WORDS and not facets_selected and page.number == 1:
+        diagnoses = find_diagnoses(parsed.text)
+        for row in diagnoses.rows:
+            row.procedures = []
+        if diagnoses:
+            links = linked_procedures(diagnoses.rows, codes)
+            for row in diagnoses.rows:
+                row.procedures = links.get(row.code, [])
+        context["diagnoses"] = diagnoses
+    if paginator.count == 0 and not context.get("diagnoses"):
         context["suggestion"] = suggest_spelling(parsed, sees_drafts=sees_drafts(user))
         if parsed.kind == QueryKind.CODE:
             context["nearest"] = codes.nearest_to(parsed.codes[0])
@@ -95,6 +105,13 @@ def code_page_url(procedure, modifier=""):
     if modifier and Modifier.objects.filter(code=modifier).exists():
         url += f"?modifier={modifier}"
     return url
+
+
+def typeahead_diagnoses(terms, limit):
+    """Return (how many diagnoses match, the first `limit`) for a typeahead: a code or
+    prefix ("S04.5"), or words with the last one completed."""
+    found = find_diagnoses(terms, shown=limit, complete_last_word=True)
+    return found.total, found.rows
 
 
 def typeahead(terms, user, limit):
