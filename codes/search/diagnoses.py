@@ -12,10 +12,10 @@ counted). The page and the typeahead both call `find_diagnoses`.
 from dataclasses import dataclass, field
 
 from django.db import connections
-from django.db.models import Max, Min
+from django.db.models import Exists, OuterRef, Subquery
 
 from codes.icd10 import normalise
-from codes.models import Diagnosis, SupportingDiagnosis
+from codes.models import Diagnosis, Release, ReleaseKind, SupportingDiagnosis
 from codes.search.fulltext import WordQuery
 from codes.search.query import QueryKind, parse_query
 
@@ -42,13 +42,20 @@ class DiagnosisResults:
 def current_release_span(using):
     """(release id, lowest row id, highest row id) of the current release, or None. A
     release's rows are written by one loader run, so their ids are one run of numbers and
-    bound the word index's rowids (FTS5 then reads only that release's postings)."""
-    span = (
-        Diagnosis.objects.using(using)
-        .current()
-        .aggregate(release=Max("release_id"), low=Min("id"), high=Max("id"))
+    bound the word index's rowids (FTS5 then reads only that release's postings). One
+    query: the release, and its first and last row by the index on release_id."""
+    rows = Diagnosis.objects.using(using).filter(release=OuterRef("pk"))
+    release = (
+        Release.objects.using(using)
+        .in_effect(ReleaseKind.ICD10CM)
+        .annotate(
+            low=Subquery(rows.order_by("id").values("id")[:1]),
+            high=Subquery(rows.order_by("-id").values("id")[:1]),
+        )
+        .values_list("pk", "low", "high")
+        .first()
     )
-    return None if span["release"] is None else (span["release"], span["low"], span["high"])
+    return None if release is None or release[1] is None else release
 
 
 def find_diagnoses(text, shown=SHOWN, complete_last_word=False, using="default"):
@@ -64,8 +71,10 @@ def find_diagnoses(text, shown=SHOWN, complete_last_word=False, using="default")
         return DiagnosisResults()
     release_id, low, high = span
     if code is not None:
+        # A range on the (release, code) index: SQLite's LIKE, which startswith would
+        # use, reads every row. Codes hold only digits and capitals, below "Z" + 1.
         matching = Diagnosis.objects.using(using).filter(
-            release_id=release_id, code__startswith=code
+            release_id=release_id, code__gte=code, code__lte=code + "ZZZZ"
         )
         rows = list(matching.order_by("code")[:shown])
         total = len(rows) if len(rows) < shown else matching.count()
@@ -119,9 +128,10 @@ def linked_procedures(diagnoses, visible_codes):
     """{diagnosis code: [the procedures it supports that the reader may see]} in one
     query."""
     links = (
-        SupportingDiagnosis.objects.filter(
-            diagnosis_code__in=[row.code for row in diagnoses], code__in=visible_codes
-        )
+        SupportingDiagnosis.objects.filter(diagnosis_code__in=[row.code for row in diagnoses])
+        # Per link, by the code's primary key: `code__in=visible_codes` would have the
+        # database read the whole catalogue's visible codes first.
+        .filter(Exists(visible_codes.filter(pk=OuterRef("code_id"))))
         .select_related("code")
         .order_by("code__code")
     )

@@ -4,6 +4,7 @@ supports. Reads the database only (never the simple-icd-10-cm package)."""
 
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
@@ -106,8 +107,9 @@ def diagnosis_detail(request, code):
     )
     rule_from, seventh = seventh_character_rule(diagnosis, ancestors)
     links = (
-        SupportingDiagnosis.objects.filter(
-            diagnosis_code=normalised, code__in=CodeProcedure.objects.visible_to(request.user)
+        SupportingDiagnosis.objects.filter(diagnosis_code=normalised)
+        .filter(
+            Exists(CodeProcedure.objects.visible_to(request.user).filter(pk=OuterRef("code_id")))
         )
         .select_related("code")
         .order_by("code__code")
