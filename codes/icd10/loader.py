@@ -127,9 +127,12 @@ def cdc_files(code_list, tabular, label, effective_from):
 
 def already_loaded(files):
     """The complete release stored from exactly these files, or None. Reads no file but to
-    hash it, and never imports the package."""
+    hash it, and never imports the package. A release restored from a backup without its
+    codes (backups leave them out) is not loaded."""
     release = same_release(ReleaseKind.ICD10CM, files.hashes())
-    return release if release is not None and release.is_complete else None
+    if release is None or not release.is_complete or not release.diagnoses.exists():
+        return None
+    return release
 
 
 # Reading (no writes) -----------------------------------------------------------------------
@@ -206,21 +209,28 @@ def load(files, imported_by="", progress=None, dry_run=False):
         report.release, report.skipped = existing, True
         return report
     clashing = Release.objects.filter(kind=ReleaseKind.ICD10CM, label=files.label).first()
-    if clashing is not None and clashing.is_complete:
+    same_files = clashing is not None and clashing == same_release(
+        ReleaseKind.ICD10CM, files.hashes()
+    )
+    if clashing is not None and clashing.is_complete and not same_files:
         raise ImportRefused(
             f"{files.label} is already loaded, from other files. Name this release "
             "differently with --label."
         )
 
     rows = read_release(files)
-    previous = Release.objects.current(ReleaseKind.ICD10CM)
+    previous = (
+        Release.objects.in_effect(ReleaseKind.ICD10CM)
+        .exclude(pk=clashing.pk if clashing is not None else None)
+        .first()
+    )
     report.codes = len(rows)
     report.billable = sum(row["billable"] for row in rows)
     report.previous = previous.label if previous else ""
     if dry_run:
         return report
 
-    if clashing is not None:  # an earlier run stopped half-way: start it again
+    if clashing is not None:  # stopped half-way, or restored without its codes: again
         remove_release(clashing)
     with transaction.atomic():
         release = store_release(

@@ -119,3 +119,20 @@ def test_every_seeded_supporting_diagnosis_is_billable_in_the_release():
         .values_list("code", flat=True)
     )
     assert seeded - billable == set()
+
+
+def test_a_release_restored_without_its_codes_is_loaded_again(monkeypatch):
+    release = Release.objects.current(ReleaseKind.ICD10CM)
+    files = loader.package_files()
+    rows = [row for row in loader.read_release(files) if row["code"].startswith("G51")]
+    loader.remove_release(release)  # as a restore leaves it: the release, no codes
+    restored = Release.objects.create(
+        kind=ReleaseKind.ICD10CM, label=release.label, effective_from=release.effective_from
+    )
+    for name, digest in files.hashes().items():
+        restored.files.create(name=name, sha256=digest)
+    assert loader.already_loaded(files) is None
+    monkeypatch.setattr(loader, "read_release", lambda files: rows)
+    report = loader.load(files)
+    assert report.codes == len(rows)
+    assert Diagnosis.objects.current().get(code="G510").title == "Bell's palsy"
