@@ -50,6 +50,7 @@ var/secret_key: | $(BIN)/python
 setup: $(VENV)/.runtime-installed var/secret_key
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_reference_data
+	$(MANAGE) load_icd10cm
 	$(MANAGE) import_cms_pfs fixtures/cms/rvu25d
 	$(MANAGE) import_cms_edits fixtures/cms/ncci-2024-07 --keep-existing
 	$(MANAGE) collectstatic --noinput --verbosity 0
@@ -102,6 +103,7 @@ bench: $(VENV)/.runtime-installed $(BENCH_DB) $(DATASETTE_VENV)/.installed
 	$(BIN)/python bench/serving.py
 
 bench-search: setup $(BENCH_DB)
+	DATABASE_URL=$(BENCH_DB_URL) $(MANAGE) load_icd10cm
 	DATABASE_URL=$(BENCH_DB_URL) $(MANAGE) bench_search --min-codes $(BENCH_CODES)
 
 # The same on PostgreSQL, in a database of its own that you create first, e.g.
@@ -110,6 +112,7 @@ bench-search: setup $(BENCH_DB)
 bench-search-postgres: setup
 	@test -n "$(BENCH_PG_URL)" || { echo "Set BENCH_PG_URL to a PostgreSQL database for the catalogue"; exit 2; }
 	$(MANAGE) generate_synthetic_catalog --count $(BENCH_CODES) --database-url $(BENCH_PG_URL)
+	DATABASE_URL=$(BENCH_PG_URL) $(MANAGE) load_icd10cm
 	DATABASE_URL=$(BENCH_PG_URL) $(MANAGE) bench_search --min-codes $(BENCH_CODES)
 
 # gunicorn under wrk for 60 s while edits are saved every 100 ms and a worker is killed.

@@ -137,9 +137,11 @@ def test_descriptor_import_refuses_without_a_licence(settings, tmp_path):
         # Published codes: their number (1) and the page of them (1).
         ("/sitemap-codes.xml", 2),
         # Once the facet index is built (see test_search): the catalogue version (1), one
-        # full-text query per field group (4), the codes shown (1).
-        ("/api/search?terms=nerve&maxList=3", 6),
-        # ...or for a code prefix, the version (1), the range (1), the codes shown (1).
+        # full-text query per field group (4), the codes shown (1); the diagnoses: the
+        # current release's span (1), their count (1), ids (1) and rows (1).
+        ("/api/search?terms=nerve&maxList=3", 10),
+        # ...or for a code prefix, the version (1), the range (1), the codes shown (1); a CPT
+        # prefix is never a diagnosis, so none are looked for.
         ("/api/search?terms=6486&maxList=3", 3),
     ],
 )

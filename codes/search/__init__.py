@@ -13,6 +13,8 @@
 - `engine.py`: `find`: matches, relevance, facet filters and counts, order, at any size;
 - `matching.py`: the same matching and ranking as an ORM queryset (the admin's search box);
 - `snippets.py`, `spelling.py`: highlighted snippets, "Did you mean";
+- `diagnoses.py`: ICD-10-CM codes, prefixes and words of the current release, beside
+  procedures;
 - `page.py`: the entry points the views call: `search_page` and `typeahead`.
 
 docs/architecture.md walks a search request through them.

@@ -8,12 +8,13 @@ their snippets (snippets.py), the facets are laid out (facets.py), and when noth
 a spelling is suggested (spelling.py) or the nearest codes are offered.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.paginator import Paginator
 from django.urls import reverse
 
 from codes.models import CodeProcedure, Modifier, sees_drafts
+from codes.search.diagnoses import find_diagnoses, linked_procedures
 from codes.search.engine import find
 from codes.search.facets import CodeSearchFilter, shown_facets, without_facets
 from codes.search.query import MAX_QUERY_LENGTH, QueryKind, SortOrder, parse_query
@@ -57,7 +58,18 @@ def search_page(params, user):
     sort = cleaned.get("sort") or (
         SortOrder.RELEVANCE if parsed.kind == QueryKind.WORDS else SortOrder.CODE
     )
-    found = find(parsed, sees_drafts=sees_drafts(user), selected=chosen, sort=sort)
+    wants_diagnoses = (
+        parsed.kind == QueryKind.WORDS
+        and not facets_selected
+        and str(cleaned.get("page") or 1) == "1"
+    )
+    diagnoses = find_diagnoses(parsed.text) if wants_diagnoses else None
+    searched = parsed
+    if diagnoses and diagnoses.by_code:
+        # "G51.0" named diagnoses; its pieces ("g51", "0") would only find noise among
+        # procedures. The diagnoses' own procedures are listed with them.
+        searched = replace(parsed, words=(), phrases=())
+    found = find(searched, sees_drafts=sees_drafts(user), selected=chosen, sort=sort)
     paginator = Paginator(found.code_ids, RESULTS_PER_PAGE)
     page = paginator.get_page(int(cleaned.get("page") or 1))
     page.object_list = codes.in_order_of(page.object_list)
@@ -77,7 +89,12 @@ def search_page(params, user):
         "clear_facets_url": search_url(without_facets(params)),
         "facets_selected": facets_selected,
     }
-    if paginator.count == 0:
+    if diagnoses is not None:
+        links = linked_procedures(diagnoses.rows, codes) if diagnoses else {}
+        for row in diagnoses.rows:
+            row.procedures = links.get(row.code, [])
+        context["diagnoses"] = diagnoses
+    if paginator.count == 0 and not context.get("diagnoses"):
         context["suggestion"] = suggest_spelling(parsed, sees_drafts=sees_drafts(user))
         if parsed.kind == QueryKind.CODE:
             context["nearest"] = codes.nearest_to(parsed.codes[0])
@@ -95,6 +112,13 @@ def code_page_url(procedure, modifier=""):
     if modifier and Modifier.objects.filter(code=modifier).exists():
         url += f"?modifier={modifier}"
     return url
+
+
+def typeahead_diagnoses(terms, limit):
+    """Return (how many diagnoses match, the first `limit`) for a typeahead: a code or
+    prefix ("S04.5"), or words with the last one completed."""
+    found = find_diagnoses(terms, shown=limit, complete_last_word=True)
+    return found.total, found.rows
 
 
 def typeahead(terms, user, limit):

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from django.db import connections, transaction
 
-from codes.models import CodeProcedure, EditorialState
+from codes.models import CodeProcedure, Diagnosis, EditorialState
 from codes.search.facets import FACETS
 from codes.search.fulltext import FIELD_GROUPS
 from codes.search.links import resolve
@@ -66,14 +66,29 @@ class RowText:
     columns: tuple
 
 
+@dataclass(frozen=True)
+class DiagnosisText:
+    """The words (title and inclusion terms, `Diagnosis.search_text`) of the ICD-10-CM
+    codes linked to the code as supporting diagnoses, reached by `path` (the links), from
+    every stored release. A new release's loader touches the links, so the documents
+    follow it."""
+
+    path: str
+
+
 # What each column of a code's document holds (the columns of `fulltext.FIELD_GROUPS`).
 # The document's SQL, the tables it reads and the triggers that keep it in step are all
 # derived from this.
 DOCUMENT = {
     "code": (OwnText(("code",)),),
     "title": (OwnText(("title",)),),
-    # Nerve names and aliases, and the code's own lay words.
-    "terms": (LinkedText("nerves", ("name", "aliases")), OwnText(("search_terms",))),
+    # Nerve names and aliases, the code's own lay words, and the titles of the diagnoses
+    # that support it (a search for "Bell's palsy" ranks the procedures it supports).
+    "terms": (
+        LinkedText("nerves", ("name", "aliases")),
+        OwnText(("search_terms",)),
+        DiagnosisText("supporting_diagnoses"),
+    ),
     # Specialty, modifier and section names.
     "tags": (
         LinkedText("specialties", ("name",)),
@@ -85,6 +100,12 @@ DOCUMENT = {
 }
 DOCUMENT_COLUMNS = tuple(DOCUMENT)
 CODE_TABLE = CodeProcedure._meta.db_table
+DIAGNOSIS_TABLE = Diagnosis._meta.db_table
+
+
+# Tables the database does not hold yet (migrating back before they were created): the
+# document reads nothing from them and no trigger names them. Set by `restore_triggers`.
+_absent_tables = frozenset()
 
 
 def concatenated(alias, columns):
@@ -97,6 +118,22 @@ def text_sql(source, vendor):
     if isinstance(source, OwnText):
         return concatenated("c", source.columns)
     joined_rows = "string_agg({}, ' ')" if vendor == "postgresql" else "group_concat({}, ' ')"
+    if isinstance(source, DiagnosisText):
+        table, code_column = row_table(source)
+        if {table, DIAGNOSIS_TABLE} & _absent_tables:
+            return "''"
+        # SQLite's group_concat takes no separator with DISTINCT: a comma separates words
+        # as well as a space.
+        distinct = (
+            "string_agg(DISTINCT d.search_text, ' ')"
+            if vendor == "postgresql"
+            else "group_concat(DISTINCT d.search_text)"
+        )
+        return (
+            f"COALESCE((SELECT {distinct} FROM {table} r "
+            f"JOIN {DIAGNOSIS_TABLE} d ON d.code = r.diagnosis_code "
+            f"WHERE r.{code_column} = c.id), '')"
+        )
     if isinstance(source, RowText):
         table, code_column = row_table(source)
         text = joined_rows.format(concatenated("r", source.columns))
@@ -117,7 +154,8 @@ def text_sql(source, vendor):
 
 
 def row_table(source):
-    """(table, the column holding the code's id) of a RowText's rows."""
+    """(table, the column holding the code's id) of a RowText's (or DiagnosisText's)
+    rows."""
     field = CodeProcedure._meta.get_field(source.path)
     return field.related_model._meta.db_table, field.field.column
 
@@ -148,11 +186,20 @@ def watched_tables():
         for source in sources:
             if isinstance(source, OwnText):
                 continue
-            if isinstance(source, RowText):
+            if isinstance(source, RowText | DiagnosisText):
                 table, code_column = row_table(source)
                 watched[table] = Watched(
                     table, f"{{row}}.{code_column}", ("INSERT", "UPDATE", "DELETE")
                 )
+                if isinstance(source, DiagnosisText):
+                    # A release's rows are inserted by the loader, which then touches the
+                    # links (one refresh for all); an update or a delete reaches the codes
+                    # linked to that diagnosis.
+                    watched[DIAGNOSIS_TABLE] = Watched(
+                        DIAGNOSIS_TABLE,
+                        f"SELECT {code_column} FROM {table} WHERE diagnosis_code = {{row}}.code",
+                        ("UPDATE", "DELETE"),
+                    )
                 continue
             link = resolve(source.path)
             if link.is_own_column:
@@ -321,6 +368,8 @@ PUBLISHED_SQL = f"c.editorial_state = '{EditorialState.PUBLISHED.value}'"
 def sqlite_triggers(versioned=True, with_parts=True, with_public_words=True, tables=None):
     statements = []
     for watched in SOURCE_TABLES:
+        if watched.table in _absent_tables:
+            continue
         for event in watched.events:
             body = ";\n".join(
                 sqlite_refresh_statements(
@@ -457,6 +506,8 @@ PART_BREAK = f"'{PART_BREAK_LEXEME}:1'::tsvector"
 def postgresql_triggers(versioned=True, with_parts=True, with_public_words=True, tables=None):
     statements = [postgresql_refresh_function(with_parts, with_public_words)]
     for watched in SOURCE_TABLES:
+        if watched.table in _absent_tables:
+            continue
         branches = "\n".join(
             f"""{"IF" if position == 0 else "ELSIF"} TG_OP = '{event}' THEN
                     PERFORM codes_search_refresh(ARRAY({affected_ids_sql(watched, event)}));"""
@@ -604,22 +655,27 @@ def restore_triggers(sender, using, plan=None, **kwargs):
     versioned = generation_exists(connection)
     with_parts = parts_exist(connection)
     with_public_words = public_words_exist(connection)
-    with transaction.atomic(using=using):
-        execute_all(connection, DROP_TRIGGERS[vendor](connection))
-        tables = set(connection.introspection.table_names())
-        execute_all(
-            connection,
-            TRIGGERS[vendor](
-                versioned=versioned,
-                with_parts=with_parts,
-                with_public_words=with_public_words,
-                tables=tables,
-            ),
-        )
-        execute_all(
-            connection,
-            REBUILD[vendor](with_parts=with_parts, with_public_words=with_public_words),
-        )
-        if versioned:
-            # A migration may have changed rows with the triggers off.
-            execute_all(connection, [BUMP_GENERATION[vendor]])
+    global _absent_tables
+    try:
+        with transaction.atomic(using=using):
+            execute_all(connection, DROP_TRIGGERS[vendor](connection))
+            tables = set(connection.introspection.table_names())
+            _absent_tables = frozenset(watched.table for watched in SOURCE_TABLES) - tables
+            execute_all(
+                connection,
+                TRIGGERS[vendor](
+                    versioned=versioned,
+                    with_parts=with_parts,
+                    with_public_words=with_public_words,
+                    tables=tables,
+                ),
+            )
+            execute_all(
+                connection,
+                REBUILD[vendor](with_parts=with_parts, with_public_words=with_public_words),
+            )
+            if versioned:
+                # A migration may have changed rows with the triggers off.
+                execute_all(connection, [BUMP_GENERATION[vendor]])
+    finally:
+        _absent_tables = frozenset()

@@ -25,6 +25,7 @@ from codes.models import (
     Specialty,
     is_cpt_code,
 )
+from codes.views.diagnoses import supporting_groups
 
 # The code page's sections in order, (anchor, heading): its table of contents. Each
 # anchor is a section's id in templates/codes/code_detail.html (tests/test_views.py
@@ -36,6 +37,7 @@ CODE_PAGE_SECTIONS = [
     ("examples", "Clinical examples"),
     ("modifiers", "Modifiers that may apply"),
     ("medical-necessity", "Medical necessity"),
+    ("supporting-diagnoses", "Supporting diagnoses (ICD-10-CM)"),
     ("documentation", "Documentation"),
     ("coding-notes", "Coding notes"),
     ("medicare", "Medicare facts"),
@@ -131,6 +133,7 @@ def code_detail(request, code):
         "next_code": codes.filter(code__gt=code).order_by("code").only("code", "title").first(),
         "asked_modifier": modifier_asked_about(procedure, request.GET.get("modifier", "")),
         "reviewer_credit": reviewer_credit(procedure.reviewed_by),
+        "supporting_groups": supporting_groups(procedure),
         # The codes that are add-ons to this one, and the primaries of this one in our own
         # records (both prefetched: no query).
         "incoming_add_ons": [

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
 from codes.cms.edit_facts import where_covered
-from codes.search.page import search_page, typeahead
+from codes.search.page import search_page, typeahead, typeahead_diagnoses
 from codes.search.query import QueryKind
 from codes.views.compare import MAX_COMPARED
 
@@ -36,6 +36,8 @@ def autocomplete(request):
     GET /api/search?terms=tongue%20ner&maxList=7 returns
     [total, ["64868", ...], null, [["64868", "Facial nerve to hypoglossal ..."], ...]]:
     the number of matches, the codes shown, no extra data, and [code, title] per code.
+    ICD-10-CM diagnoses follow the procedures ("G51.0", with the dot: a CPT code never has
+    a letter first), sharing maxList.
     """
     try:
         max_list = int(request.GET.get("maxList", AUTOCOMPLETE_DEFAULT))
@@ -46,6 +48,15 @@ def autocomplete(request):
             {"error": f"maxList must be a whole number from 1 to {AUTOCOMPLETE_MAX}."},
             status=400,
         )
-    total, codes = typeahead(request.GET.get("terms", ""), request.user, max_list)
+    terms = request.GET.get("terms", "")
+    total, codes = typeahead(terms, request.user, max_list)
+    diagnosis_total, diagnoses = typeahead_diagnoses(terms, max_list)
+    # A quarter of the list (one at least, when it has room for two) is kept for
+    # diagnoses when procedures would fill it; each fills what the other leaves.
+    kept = min(len(diagnoses), max(max_list // 4, 1 if max_list > 1 else 0))
+    codes = codes[: max_list - kept]
+    diagnoses = diagnoses[: max_list - len(codes)]
+    total += diagnosis_total
     shown = [[code.code, code.title] for code in codes]
+    shown += [[row.display_code, row.title] for row in diagnoses]
     return JsonResponse([total, [code for code, _ in shown], None, shown], safe=False)

@@ -85,7 +85,9 @@
     }
 
     function open(code) {
-      window.location.href = "/codes/" + encodeURIComponent(code) + "/";
+      // ICD-10-CM codes start with a letter; CPT codes never do.
+      var page = /^[A-Z][0-9]/.test(code) ? "/diagnoses/" : "/codes/";
+      window.location.href = page + encodeURIComponent(code) + "/";
     }
 
     function fetchSuggestions() {

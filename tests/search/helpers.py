@@ -69,16 +69,21 @@ HOSTILE_QUERIES = [
 INDEX_BUILD_QUERIES = 13
 
 
-def search_queries(text, ranked=True):
+def search_queries(text, ranked=True, with_diagnoses=True):
     """The queries of one search page once the facet index is built: the catalogue
     version (1); for words, ranked: one full-text query per field group (4) and one more
     for several words that must all match, or in code order: one full-text query (1);
-    the snippets (1); the page of codes (1)."""
+    the snippets (1); the page of codes (1); the diagnoses (codes/search/diagnoses.py: the
+    current release's span (1), the count (1), and when some match their ids (1), rows
+    (1) and linked procedures (1)), unless a facet is chosen."""
+    from codes.search.diagnoses import find_diagnoses
+
     words = len(text.split())
     if not words:
         return 1 + 1
     matching = (4 + (1 if words > 1 else 0)) if ranked else 1
-    return 1 + matching + 1 + 1
+    diagnoses = (2 + (3 if find_diagnoses(text) else 0)) if with_diagnoses else 0
+    return 1 + matching + 1 + 1 + diagnoses
 
 
 def orm_results(params, user=None):

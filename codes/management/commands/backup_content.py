@@ -18,9 +18,10 @@ from django.utils import timezone
 
 # What a restore needs: every content table with its history, the roles with their
 # permissions, and the accounts the history names. Not the search index (rebuilt from the
-# content), sessions or login attempts.
+# content), sessions or login attempts, nor the ICD-10-CM codes (98k rows CDC publishes:
+# `load_icd10cm` stores them again, and their word index with them).
 INCLUDED = ["codes", "auth.group", "auth.user"]
-EXCLUDED = ["codes.searchentry"]
+EXCLUDED = ["codes.searchentry", "codes.diagnosis"]
 
 
 class Command(BaseCommand):
