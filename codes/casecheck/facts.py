@@ -6,6 +6,7 @@ strand and nerve counts, side, sections. A finding that is negated, hypothetical
 plan section is kept apart (`not_counted`), so the result can show why it did not count.
 """
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ SIDE_RE = re.compile(
     r"undisturbed|untouched|behind))",
     re.IGNORECASE,
 )
+WORD_RE = re.compile(r"[^\W\d_]+")
 GAP_WORDS = re.compile(r"\b(gap|defect|deficit|distance)\b", re.IGNORECASE)
 GRAFT_WORDS = re.compile(
     r"\b(graft|grafts|allograft|cable|cables|strand|strands|conduit|"
@@ -135,14 +137,22 @@ def read(doc):
     """The facts of a parsed note (a spaCy Doc from pipeline.get_pipeline())."""
     text = doc.text
     sections = sections_of(text)
-    facts = NoteFacts(words=sum(1 for token in doc if token.is_alpha))
+    facts = NoteFacts(words=len(WORD_RE.findall(text)))
 
     def evidence(sent, start_char, end_char):
         return Evidence(sent.text, start_char - sent.start_char, end_char - sent.start_char,
                         section_at(sections, start_char))  # fmt: skip
 
-    for ent in doc.ents:
-        sent = ent.sent
+    sentences = list(doc.sents)
+    starts = [sent.start for sent in sentences]
+    entities = list(doc.ents)  # Doc.ents builds new spans at each access
+    techniques_by_sentence = {}
+    for ent in entities:
+        # Span.sent walks the document each time; look the sentence up instead.
+        index = bisect.bisect_right(starts, ent.start) - 1
+        sent = sentences[index]
+        if ent.label_ == "TECHNIQUE":
+            techniques_by_sentence.setdefault(index, []).append(ent._.negex)
         found = Finding(ent.label_, ent.ent_id_, evidence(sent, ent.start_char, ent.end_char))
         if ent.label_ == "NERVE":
             previous = doc[ent.start - 1].lower_ if ent.start > 0 else ""
@@ -158,11 +168,11 @@ def read(doc):
             plan=found.evidence.section in vocabulary.PLAN_SECTIONS,
         )
 
-    for sent in doc.sents:
+    for index, sent in enumerate(sentences):
         in_plan = section_at(sections, sent.start_char) in vocabulary.PLAN_SECTIONS
-        negated_sentence = any(e._.negex for e in sent.ents if e.label_ == "TECHNIQUE") and not any(
-            not e._.negex for e in sent.ents if e.label_ == "TECHNIQUE"
-        )
+        # A length in a sentence whose every technique is negated ("no graft of 3 cm").
+        negations = techniques_by_sentence.get(index, [])
+        negated_sentence = bool(negations) and all(negations)
         for match in LENGTH_RE.finditer(sent.text):
             value = number(match.group(1))
             if value is None:
