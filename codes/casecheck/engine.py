@@ -8,7 +8,7 @@ Nothing here stores, caches or logs the note.
 """
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from codes.casecheck import diagnoses, rules
 from codes.casecheck.facts import read
@@ -163,17 +163,27 @@ def resolve(facts):
     return case
 
 
+# Direct repairs: the nerves one add-on counts (+64832 digital nerves, +64837 the hand and
+# foot nerves of 64834-64836, +64859 major nerves). Bridging codes count every nerve of the
+# region.
+DIRECT_GROUPS = [{"digital"}, {"common_digital", "thenar", "deep_ulnar"}, MAJOR_NERVES]
+
+
+def same_add_on(case):
+    if case.technique == "direct":
+        return next((g for g in DIRECT_GROUPS if case.nerve in g), {case.nerve})
+    return REGIONS.get(case.region, {case.nerve})
+
+
 def count_nerves(case, facts):
     """Nerves of the primary's region repaired: distinct nerves, each side of a digit
     ("radial and ulnar digital nerves") and each finger counting once; "two nerves" in words
     when the note says so."""
     if case.nerve is None:
         return 1
-    region = case.region
+    group = same_add_on(case)
     mentions = {
-        (f.key, f.qualifier)
-        for f in facts.all("NERVE")
-        if f.key in case.nerves and f.key in REGIONS.get(region, {case.nerve})
+        (f.key, f.qualifier) for f in facts.all("NERVE") if f.key in case.nerves and f.key in group
     }
     qualified = {key for key, qualifier in mentions if qualifier}
     count = len({pair for pair in mentions if pair[1]}) + len(
@@ -381,6 +391,8 @@ def decide_primary(case, result):
         )
     units = case.nerve_count if code in {"64910", "64911", "64912"} else 1
     result.proposed.append(Proposal(code, units, rule, evidence, decided=decided, note=note))
+    if case.technique == "direct":
+        further_primaries(case, result)
     if case.side is None:
         result.missing.append(
             Missing(
@@ -397,6 +409,25 @@ def decide_primary(case, result):
                 rules.Rule("R7-2", "Digit modifiers", "§2 Step 7", "R"),
             )
         )
+
+
+def further_primaries(case, result):
+    """Direct repairs of nerves of another kind in the same note each take their own code
+    (64831 for a digital nerve and 64836 for the ulnar motor branch)."""
+    group = same_add_on(case)
+    for other in case.nerves:
+        if other in group or other not in set().union(*REGIONS.values()):
+            continue
+        other_case = replace(case, nerve=other)
+        rule = next((r for r in rules.PRIMARY if r.when(other_case)), None)
+        if rule is None or len(rule.codes) != 1 or rule.codes[0] in result.codes:
+            continue
+        evidence = evidence_of(other_case, ("NERVE", other))
+        result.proposed.append(
+            Proposal(rule.codes[0], 1, rule, evidence, decided=rule.decides_alone,
+                     note="Another nerve of the same session: its own primary code.")
+        )  # fmt: skip
+        group = group | next((g for g in DIRECT_GROUPS if other in g), {other})
 
 
 def ask_for_what_is_missing(case, result):
