@@ -49,6 +49,7 @@ var/secret_key: | $(BIN)/python
 setup: $(VENV)/.runtime-installed var/secret_key
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_reference_data
+	$(MANAGE) load_icd10cm
 	$(MANAGE) import_cms_pfs fixtures/cms/rvu25d
 	$(MANAGE) import_cms_edits fixtures/cms/ncci-2024-07 --keep-existing
 	$(MANAGE) collectstatic --noinput --verbosity 0

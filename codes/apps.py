@@ -30,9 +30,12 @@ class CodesConfig(AppConfig):
             models.ClinicalExample,
             models.CodeRelation,
             models.Source,
+            models.SupportingDiagnosis,
         ]
         post_migrate.connect(cache.bump_after_migrate, sender=self)
         cache.connect_signals(content_models)
+        # A release made current (its last save) changes what pages show.
+        cache.connect_signals([models.Release])
         for model in content_models:
             pre_save.connect(normalise_text_fields, sender=model, weak=False)
 

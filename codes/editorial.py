@@ -39,6 +39,7 @@ from codes.models import (
     Section,
     Source,
     Specialty,
+    SupportingDiagnosis,
 )
 
 PUBLISH_PERMISSION = "codes.publish_codeprocedure"
@@ -48,6 +49,7 @@ CODE_ROWS = {
     "examples": (ClinicalExample, "code"),
     "modifiers": (CodeModifier, "code"),
     "relations": (CodeRelation, "from_code"),
+    "diagnoses": (SupportingDiagnosis, "code"),
 }
 # Shared vocabularies shown on published pages: an editor's change to one is reviewed too.
 REVIEWED_VOCABULARIES = (Section, Modifier, Specialty, Nerve, PlaceOfService, Source)

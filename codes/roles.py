@@ -6,7 +6,7 @@ groups to this).
 """
 
 CONTENT_MODELS = ["section", "modifier", "specialty", "nerve", "placeofservice", "source"]
-CODE_PARTS = ["clinicalexample", "codemodifier", "coderelation"]
+CODE_PARTS = ["clinicalexample", "codemodifier", "coderelation", "supportingdiagnosis"]
 
 EDITOR_PERMISSIONS = [
     # Codes: write and read, never delete (a retired code is marked deleted instead).

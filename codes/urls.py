@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from codes.cache import cached_for_readers as cached
-from codes.views import api, browse, check, compare, edits, releases, search
+from codes.views import api, browse, check, compare, diagnoses, edits, releases, search
 
 
 class CodeConverter:
@@ -22,7 +22,21 @@ class ModifierConverter(CodeConverter):
     regex = r"[0-9A-Za-z]{1,4}"
 
 
+class DiagnosisCodeConverter:
+    """Match any text without a slash, kept as typed: the view redirects "g510" to
+    "G51.0" and explains what is not an ICD-10-CM code."""
+
+    regex = r"[^/]{1,40}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
 register_converter(CodeConverter, "code")
+register_converter(DiagnosisCodeConverter, "diagnosis")
 register_converter(ModifierConverter, "modifier")
 
 app_name = "codes"
@@ -30,6 +44,11 @@ urlpatterns = [
     path("", cached(browse.home), name="home"),
     path("codes/", cached(browse.code_list), name="code-list"),
     path("codes/<code:code>/", cached(browse.code_detail), name="code-detail"),
+    path(
+        "diagnoses/<diagnosis:code>/",
+        cached(diagnoses.diagnosis_detail),
+        name="diagnosis-detail",
+    ),
     path("sections/", cached(browse.section_list), name="section-list"),
     path("sections/<slug:slug>/", cached(browse.section_detail), name="section-detail"),
     path("specialties/", cached(browse.specialty_list), name="specialty-list"),

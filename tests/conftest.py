@@ -42,11 +42,12 @@ def cms_ncci_2024_07():
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Load the real reference content once, as `make run` does (the catalogue, then the
-    RVU25D and NCCI July 2024 extracts the repository ships); each test runs in a transaction
-    over it."""
+    """Load the real reference content once, as `make run` does (the catalogue, the
+    ICD-10-CM release the pinned package carries, then the RVU25D and NCCI July 2024
+    extracts the repository ships); each test runs in a transaction over it."""
     with django_db_blocker.unblock():
         call_command("load_reference_data", verbosity=0)
+        call_command("load_icd10cm", verbosity=0)
         call_command("import_cms_pfs", str(SHIPPED_RVU25D), verbosity=0)
         call_command("import_cms_edits", str(SHIPPED_NCCI), verbosity=0)
 

@@ -213,3 +213,16 @@ def test_vocabularies_are_complete_and_unique():
         "plastic-surgery",
         "podiatry",
     ]
+
+
+def test_every_supporting_diagnosis_is_a_well_formed_code_of_a_code_of_the_family():
+    from codes.icd10 import normalise
+
+    rows = rows_of("supportingdiagnosis")
+    assert rows
+    for row in rows:
+        fields = row["fields"]
+        assert fields["code"][0] in FAMILY
+        assert normalise(fields["diagnosis_code"]) == fields["diagnosis_code"]
+    pairs = [(row["fields"]["code"][0], row["fields"]["diagnosis_code"]) for row in rows]
+    assert [pair for pair, n in Counter(pairs).items() if n > 1] == []

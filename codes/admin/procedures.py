@@ -18,12 +18,14 @@ from codes.admin_input import ValidatedStackedInline, ValidatedTabularInline
 from codes.csv_format import export_response
 from codes.diffs import describe
 from codes.history import revert_changes
+from codes.icd10 import explain_malformed, lookup, normalise
 from codes.models import (
     CODE_FORMAT_RE,
     ClinicalExample,
     CodeModifier,
     CodeProcedure,
     CodeRelation,
+    SupportingDiagnosis,
 )
 from codes.search.matching import search_codes
 
@@ -50,6 +52,45 @@ class CodeRelationInline(ValidatedTabularInline):
     autocomplete_fields = ["to_code"]
     fields = ["relation_type", "to_code", "note", "is_verified"]
     formfield_overrides = NORMALISED_TEXT
+
+
+class SupportingDiagnosisForm(forms.ModelForm):
+    """Takes the code as coders write it ("g51.0", "S04.51XA") and stores the canonical
+    form; the model refuses a code the current release lacks. A header code is kept but
+    flagged, and the admin warns (a claim needs a billable code)."""
+
+    diagnosis_code = forms.CharField(
+        label="ICD-10-CM code",
+        max_length=20,
+        help_text="A billable code of the current release, e.g. G51.0 or S04.51XA.",
+    )
+
+    class Meta:
+        model = SupportingDiagnosis
+        fields = ["group", "diagnosis_code", "note", "position"]
+
+    def clean_diagnosis_code(self):
+        typed = self.cleaned_data["diagnosis_code"]
+        code = normalise(typed)
+        if code is None:
+            raise forms.ValidationError(explain_malformed(typed))
+        facts = lookup([code]).get(code)
+        self.header_warning = (
+            f"{facts.code} ({facts.title}) is a header, not billable: a claim needs one of "
+            "its subdivisions."
+            if facts is not None and not facts.billable
+            else ""
+        )
+        return code
+
+
+class SupportingDiagnosisInline(ValidatedTabularInline):
+    model = SupportingDiagnosis
+    form = SupportingDiagnosisForm
+    extra = 0
+    fields = ["group", "diagnosis_code", "note", "position"]
+    formfield_overrides = NORMALISED_TEXT
+    verbose_name_plural = "supporting diagnoses (ICD-10-CM; titles come from the release)"
 
 
 class CodeProcedureForm(ChangeNoteForm):
@@ -162,7 +203,12 @@ class CodeProcedureAdmin(ReviewedAdmin):
         "version",
     ]
     readonly_fields = ["preview_link", *record_fields]
-    inlines = [ClinicalExampleInline, CodeModifierInline, CodeRelationInline]
+    inlines = [
+        ClinicalExampleInline,
+        CodeModifierInline,
+        CodeRelationInline,
+        SupportingDiagnosisInline,
+    ]
     history_list_display = ["editorial_state"]
     object_history_template = "admin/codes/codeprocedure/object_history.html"
     change_form_template = "admin/codes/codeprocedure/change_form.html"
@@ -250,6 +296,13 @@ class CodeProcedureAdmin(ReviewedAdmin):
         return FormForUser
 
     @admin.display(description="Preview")
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            for row in formset.forms:
+                if warning := getattr(row, "header_warning", ""):
+                    messages.warning(request, warning)
+
     def preview_link(self, obj):
         if not obj or not obj.pk:
             return "Save first to preview."

@@ -1,5 +1,6 @@
 """The models, by area: the catalogue (codes and their vocabularies), editorial bookkeeping,
-search bookkeeping and the facts imported from CMS's files by release (medicare).
+search bookkeeping, the facts imported from CMS's files by release (medicare) and
+ICD-10-CM by release with the diagnoses linked to codes (diagnoses).
 `from codes.models import CodeProcedure` works as before."""
 
 from codes.models.catalogue import (
@@ -26,6 +27,12 @@ from codes.models.catalogue import (
     code_format_validator,
     is_cpt_code,
     sees_drafts,
+)
+from codes.models.diagnoses import (
+    Diagnosis,
+    DiagnosisGroup,
+    SupportingDiagnosis,
+    with_dot,
 )
 from codes.models.editorial import Revision, RevisionState, SeededRecord
 from codes.models.medicare import (
@@ -60,6 +67,8 @@ __all__ = [
     "CodeProcedureQuerySet",
     "CodeRelation",
     "CodeStatus",
+    "Diagnosis",
+    "DiagnosisGroup",
     "EditorialState",
     "FeeScheduleRow",
     "GlobalPeriod",
@@ -84,7 +93,9 @@ __all__ = [
     "Source",
     "SourceConfidence",
     "Specialty",
+    "SupportingDiagnosis",
     "code_format_validator",
     "is_cpt_code",
     "sees_drafts",
+    "with_dot",
 ]

@@ -27,7 +27,7 @@ class ReleaseQuerySet(models.QuerySet):
         """Return the releases of a kind that have taken effect, newest first."""
         on = on or datetime.date.today()
         return self.filter(
-            Q(effective_from__lte=on) | Q(effective_from__isnull=True), kind=kind
+            Q(effective_from__lte=on) | Q(effective_from__isnull=True), kind=kind, is_complete=True
         ).order_by(
             models.F("effective_from").desc(nulls_last=True),
             models.F("released_on").desc(nulls_last=True),
@@ -48,6 +48,11 @@ class Release(models.Model):
     effective_from = models.DateField(null=True, blank=True)
     imported_by = models.CharField(max_length=150, blank=True)
     imported_at = models.DateTimeField(auto_now_add=True)
+    is_complete = models.BooleanField(
+        default=True,
+        help_text="False while an importer is still writing the release's rows in batches: "
+        "pages keep showing the release before it until the last step sets this.",
+    )
 
     objects = ReleaseQuerySet.as_manager()
 

@@ -25,6 +25,7 @@ from codes.models import (
     Specialty,
     is_cpt_code,
 )
+from codes.views.diagnoses import supporting_groups
 
 # Browse lists show this many codes a page: a whole catalogue (tens of thousands of codes,
 # thousands per specialty) is never sent at once.
@@ -110,6 +111,7 @@ def code_detail(request, code):
         "next_code": codes.filter(code__gt=code).order_by("code").only("code", "title").first(),
         "asked_modifier": modifier_asked_about(procedure, request.GET.get("modifier", "")),
         "reviewer_credit": reviewer_credit(procedure.reviewed_by),
+        "supporting_groups": supporting_groups(procedure),
         # The codes that are add-ons to this one (prefetched: no query).
         "incoming_add_ons": [
             relation
