@@ -1,9 +1,9 @@
 """ICD-10-CM codes that fit what the note says: candidates as data (CODING_RULES §3.2-3.4),
 with the side and 7th character the note supports, or a question when it does not.
 
-Every candidate is validated through `validate()`, which asks the ICD-10-CM release loader
-(`codes.icd10.lookup`) whether the code is valid and billable in the loaded release. Until
-that loader is present, candidates are shown as "not yet verified" (never as valid).
+Every candidate is validated through `validate()`, which asks the loaded ICD-10-CM release
+(`codes.icd10.lookup`, issue 17) whether the code exists and is billable; with no release
+loaded, candidates are shown as "not yet verified" (never as valid).
 """
 
 from dataclasses import dataclass, field
@@ -130,7 +130,7 @@ def candidates(case, codes):
                     "R",
                 )
             )
-    if case.finding("CAUSE", "laceration") or (case.finding("CAUSE", "palsy") and seventh == "S"):
+    if case.finding("CAUSE", "laceration"):
         code, question = injury_code(case, seventh)
         if code:
             why = (
@@ -141,6 +141,11 @@ def candidates(case, codes):
             )
             confidence = INJURY.get(case.nerve, ("", "", "P-ICD"))[2]
             found.candidates.append(Candidate(code, why, "D-1, D-2", confidence))
+            if code.startswith("S04"):
+                found.questions.append(
+                    "Code also any open wound of the head (S01.-) or skull fracture (S02.-), "
+                    "and code first any intracranial injury (S06.-) (D-6)."
+                )
         elif question:
             found.questions.append(question)
     validate(found)
@@ -150,17 +155,17 @@ def candidates(case, codes):
 def validate(found):
     """Mark each candidate valid and billable, or not, in the loaded ICD-10-CM release.
 
-    TODO(lead): wire `codes.icd10.lookup(codes) -> {code: DiagnosisFacts(code, title,
-    billable)}` from issue 17 here once it is merged; until then nothing is called valid.
+    One query (`codes.icd10.lookup`, issue 17). A candidate the release lacks is dropped,
+    never shown as a code; with no release loaded every candidate stays "not yet verified".
     """
-    try:
-        from codes import icd10
-    except ImportError:
-        return
-    lookup = getattr(icd10, "lookup", None)
-    if lookup is None:
+    from codes.icd10 import lookup
+    from codes.models import Diagnosis
+
+    if not found.candidates:
         return
     facts = lookup([c.code for c in found.candidates])
+    if not facts and not Diagnosis.objects.current().exists():
+        return
     for candidate in found.candidates:
         diagnosis = facts.get(candidate.code)
         if diagnosis is None:
@@ -168,4 +173,11 @@ def validate(found):
         else:
             candidate.title = diagnosis.title
             candidate.status = "valid and billable" if diagnosis.billable else "not billable"
-    found.candidates = [c for c in found.candidates if c.status != "not in the loaded release"]
+    for candidate in found.candidates:
+        if candidate.status == "not billable":
+            found.questions.append(
+                f"{candidate.code} is a heading, not billable: choose the code below it "
+                "that the note supports."
+            )
+    found.candidates = [c for c in found.candidates if c.status == "valid and billable"]
+    found.verified_against = next((f.release for f in facts.values()), "")

@@ -332,16 +332,18 @@ OUT_OF_FAMILY_PHRASES = {
 }
 
 CAUSE_PHRASES = {
+    # Words of an injury. "Divided" and "cut" are left out: notes use them for the surgeon's
+    # own act ("the hypoglossal nerve was partly divided", "the graft was cut to length").
     "laceration": [
+        "stab wound",
+        "open wound",
         "laceration",
         "lacerated",
-        "cut",
         "knife",
         "glass",
         "saw",
         "transected",
         "transection",
-        "divided",
         "sharp injury",
         "trauma",
         "injury",

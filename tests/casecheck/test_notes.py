@@ -48,7 +48,33 @@ def test_note(name):
     assert {q.id for q in result.questions} >= set(expect.get("questions", []))
     assert {p.code for p in result.proposed if not p.decided} == set(expect.get("undecided", []))
     assert {m.modifier for m in result.modifiers} >= set(expect.get("modifiers", []))
+    if "diagnoses" in expect:
+        diagnoses = result.diagnoses.candidates
+        assert [c.code for c in diagnoses] == expect["diagnoses"]
+        assert all(c.status == "valid and billable" and c.title for c in diagnoses)
     if expect.get("message"):
         assert expect["message"] in result.message
     else:
         assert not result.message
+
+
+def test_a_candidate_the_release_lacks_is_dropped(monkeypatch):
+    from codes.casecheck import diagnoses
+
+    monkeypatch.setitem(diagnoses.INJURY, "sciatic", ("S74.0{side}Q{seventh}", "test", "P-ICD"))
+    result = check_note((NOTES / "sciatic.txt").read_text(encoding="utf-8"))
+    assert result.diagnoses.candidates == []
+
+
+def test_a_side_not_stated_is_asked_for_not_guessed():
+    result = check_note(
+        "Glass laceration. The median nerve at the forearm was repaired end-to-end."
+    )
+    assert result.diagnoses.candidates == []
+    assert "Side not stated" in result.diagnoses.questions[0]
+    assert "Side not stated" in [m.fact for m in result.missing]
+
+
+def test_a_facial_injury_reminds_of_the_wound_and_fracture_codes():
+    result = check_note((NOTES / "facial_graft_short.txt").read_text(encoding="utf-8"))
+    assert any("S01.-" in q for q in result.diagnoses.questions)
