@@ -4,8 +4,9 @@ note-reading pipeline adds to a worker.
     .venv/bin/python bench/casecheck.py [--runs 100]
 
 Works on its own SQLite file, var/bench/casecheck.sqlite3 (never the site's database),
-created afresh each run: migrate, the reference content, the shipped RVU25D and NCCI July
-2024 extracts (what the check reads for add-ons, 69990, modifiers, edits and MUEs). Then, in
+created afresh each run: migrate, the reference content, the ICD-10-CM release, the shipped
+RVU25D and NCCI July 2024 extracts (what the check reads for add-ons, 69990, modifiers,
+edits, MUEs and diagnoses). Then, in
 one process, as a worker would be: resident memory after Django has served a page, the time
 to build the pipeline and the memory after it, then --runs checks of a synthetic 2,000-word
 note through `check_note` and through POST /api/check (the whole request). Markdown on
@@ -67,6 +68,7 @@ def main():
     env = {**os.environ, **env}
     print("setting up the bench database…", file=sys.stderr)
     fresh_database(env, DATABASE)
+    manage("load_icd10cm", "-v0", env=env)
     manage("import_cms_pfs", str(ROOT / "fixtures" / "cms" / "rvu25d"), "-v0", env=env)
     manage("import_cms_edits", str(ROOT / "fixtures" / "cms" / "ncci-2024-07"), "-v0", env=env)
 
