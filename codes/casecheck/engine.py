@@ -215,6 +215,7 @@ class Missing:
     fact: str
     leads_to: str
     rule: rules.Rule
+    evidence: list = field(default_factory=list)
 
 
 @dataclass
@@ -361,7 +362,8 @@ def decide_primary(case, result):
                 Missing(
                     f"Graft length not stated{gap}",
                     f"{short} if up to 4 cm, {long} if longer",
-                    rules.LENGTH_RULE,
+                    rule,
+                    primary_evidence(case),
                 )
             )
             return
@@ -435,7 +437,7 @@ def ask_for_what_is_missing(case, result):
 
     def ask(fact, leads_to, rule_id):
         rule = next((r for r in rules.PRIMARY if r.id == rule_id), rules.PRIMARY[0])
-        result.missing.append(Missing(fact, leads_to, rule))
+        result.missing.append(Missing(fact, leads_to, rule, primary_evidence(case)))
 
     if case.technique == "graft" and case.region in {"hand_foot", "arm_leg"}:
         single, cable = {
@@ -578,7 +580,7 @@ def units_and_add_ons(case, result, today):
                     rules.MICROSCOPE,
                     evidence_of(case, ("FINDING", "microscope")),
                     add_on=True,
-                    note=rules.ONCE.decides,
+                    note=f"{rules.ONCE.decides}.",
                 )
             )
 

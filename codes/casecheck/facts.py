@@ -72,6 +72,15 @@ class Evidence:
                 "section": self.section}  # fmt: skip
 
 
+def make_evidence(sentence, start, end, section=""):
+    """Evidence with the sentence's surrounding white space (a line break before a header)
+    taken off, the offsets moved with it."""
+    stripped = sentence.lstrip()
+    shift = len(sentence) - len(stripped)
+    stripped = stripped.rstrip()
+    return Evidence(stripped, max(start - shift, 0), min(end - shift, len(stripped)), section)
+
+
 @dataclass
 class Finding:
     kind: str  # NERVE, TECHNIQUE, FINDING, LEVEL, OUT, CAUSE, DIGIT, LENGTH, GAP, SIDE, ...
@@ -140,7 +149,7 @@ def read(doc):
     facts = NoteFacts(words=len(WORD_RE.findall(text)))
 
     def evidence(sent, start_char, end_char):
-        return Evidence(sent.text, start_char - sent.start_char, end_char - sent.start_char,
+        return make_evidence(sent.text, start_char - sent.start_char, end_char - sent.start_char,
                         section_at(sections, start_char))  # fmt: skip
 
     sentences = list(doc.sents)
@@ -185,7 +194,7 @@ def read(doc):
             found = Finding(
                 "GAP" if is_gap else "LENGTH",
                 "cm",
-                Evidence(
+                make_evidence(
                     sent.text, match.start(), match.end(), section_at(sections, sent.start_char)
                 ),
                 value=round(cm, 2),
@@ -202,7 +211,7 @@ def read(doc):
                     Finding(
                         "STRANDS",
                         "count",
-                        Evidence(
+                        make_evidence(
                             sent.text,
                             match.start(),
                             match.end(),
@@ -221,7 +230,7 @@ def read(doc):
                     Finding(
                         "NERVE_COUNT",
                         "count",
-                        Evidence(
+                        make_evidence(
                             sent.text,
                             match.start(),
                             match.end(),
@@ -238,7 +247,7 @@ def read(doc):
                 Finding(
                     "SIDE",
                     match.group(1).lower(),
-                    Evidence(
+                    make_evidence(
                         sent.text, match.start(), match.end(), section_at(sections, sent.start_char)
                     ),
                 ),

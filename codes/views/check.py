@@ -119,7 +119,12 @@ def result_json(result, request):
         "proposed": [proposal_json(p) for p in result.proposed],
         "add_ons": [proposal_json(p) for p in result.add_ons],
         "missing": [
-            {"fact": m.fact, "leads_to": m.leads_to, "rule": rule_json(m.rule)}
+            {
+                "fact": m.fact,
+                "leads_to": m.leads_to,
+                "rule": rule_json(m.rule),
+                "evidence": [e.as_json() for e in m.evidence],
+            }
             for m in result.missing
         ],
         "questions": [{"question": q.question, "rule": rule_json(q)} for q in result.questions],
