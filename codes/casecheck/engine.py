@@ -191,6 +191,8 @@ def count_nerves(case, facts):
     )
     if case.nerve == "digital":
         count = max(count, len(case.digits))
+    if facts.has("SIDE", "bilateral"):
+        count = max(count, 2)  # the note says the same nerve was repaired on both sides
     explicit = [f.value for f in facts.all("NERVE_COUNT")]
     return max([count, 1, *explicit])
 
@@ -479,7 +481,7 @@ def ask_for_what_is_missing(case, result):
             "64840 for the posterior tibial nerve; 64857 (64856 with transposition) otherwise",
             "R2-7",
         )
-    elif case.nerve and case.technique is None:
+    elif case.nerve and case.technique is None and case.finding("FINDING", "repair"):
         ask(
             "Technique not stated",
             "direct suture (Step 2), graft (Step 4), conduit or vein "

@@ -26,6 +26,12 @@ NERVE_PHRASES = {
         "frontal branch",
         "temporal branch",
         "marginal mandibular branch",
+        "zygomatic branches",
+        "buccal branches",
+        "frontal branches",
+        "temporal branches",
+        "marginal mandibular branches",
+        "cervical branches",
         "cervical branch",
         "temporofacial division",
         "cervicofacial division",
@@ -182,6 +188,9 @@ TECHNIQUE_PHRASES = {
         "vein was harvested",
     ],
     "allograft": [
+        "avance",
+        "avance nerve graft",
+        "processed human nerve allograft",
         "nerve allograft",
         "processed nerve allograft",
         "acellular nerve allograft",
@@ -223,6 +232,16 @@ TECHNIQUE_PHRASES = {
 
 # Findings that decide add-ons or modifiers.
 FINDING_PHRASES = {
+    # A repair is described, whatever its technique (asks for the technique when none is named).
+    "repair": [
+        "repair",
+        "repaired",
+        "reconstructed",
+        "reconstruction",
+        "bridged",
+        "coapted",
+        "neurorrhaphy",
+    ],
     "microscope": [
         "operating microscope",
         "surgical microscope",
