@@ -18,6 +18,10 @@ class NoteRefused(ValueError):
 
 def clean_note(text):
     """Return the note as text to check, or raise NoteRefused (without repeating the note)."""
+    if text is not None:
+        # A browser counts a line break as one character against the form's maxlength and
+        # sends it as two (CR LF): count it as the browser did.
+        text = text.replace("\r\n", "\n")
     if text is None or not text.strip():
         raise NoteRefused("Paste an operative note to check: the note is empty.")
     if len(text) > MAX_NOTE_CHARS:

@@ -372,7 +372,15 @@ def decide_primary(case, result):
         code = short if case.length_cm <= 4 else long
     decided = rule.decides_alone
     note = ""
-    if rule.codes == ("64864",) and not case.levels & {"extracranial"}:
+    evidence = primary_evidence(case)
+    if len(rule.codes) == 2:
+        length = case.evidence["length"].evidence
+        if length not in evidence:
+            evidence.append(length)
+        note = f"Graft length {case.length_cm:g} cm"
+        note += f": {rules.LENGTH_RULE.decides} ({rules.LENGTH_RULE.id})." if (
+            case.length_cm == 4) else "."  # fmt: skip
+    if rule.codes == ("64864",) and "extracranial" not in case.levels:
         decided = False
         note = "Level not stated: 64864 holds outside the skull only."
         result.missing.append(
@@ -380,18 +388,9 @@ def decide_primary(case, result):
                 "Level of the facial nerve repair not stated",
                 "64864 outside the skull (trunk, branches), 64865 infratemporal, "
                 "69740/69745 inside the temporal bone",
-                rules.PRIMARY[-1],
+                rules.FACIAL_LEVEL,
+                evidence,
             )
-        )
-    evidence = primary_evidence(case)
-    if len(rule.codes) == 2:
-        evidence.append(case.evidence["length"].evidence) if case.evidence[
-            "length"
-        ].evidence not in evidence else None
-        note = (
-            note or f"Graft length {case.length_cm:g} cm: {rules.LENGTH_RULE.decides}"
-            if (case.length_cm == 4)
-            else note or f"Graft length {case.length_cm:g} cm."
         )
     units = case.nerve_count if code in {"64910", "64911", "64912"} else 1
     result.proposed.append(Proposal(code, units, rule, evidence, decided=decided, note=note))
@@ -402,7 +401,7 @@ def decide_primary(case, result):
             Missing(
                 "Side not stated",
                 "RT or LT on the claim, and the side of the ICD-10-CM code",
-                rules.Rule("R7-1", "Side of a limb or face", "§2 Step 7", "R"),
+                rules.SIDE,
             )
         )
     if code in DIGIT_CODES and not case.digits:
@@ -410,7 +409,7 @@ def decide_primary(case, result):
             Missing(
                 "Which finger or toe not stated",
                 "the digit modifier (F1-F9, FA, T1-T9, TA) and the ICD-10-CM code",
-                rules.Rule("R7-2", "Digit modifiers", "§2 Step 7", "R"),
+                rules.DIGIT,
             )
         )
 

@@ -310,6 +310,13 @@ PRIMARY = [
     ),
 ]
 
+# Facts the result asks for when the note lacks them.
+FACIAL_LEVEL = Rule("R0-2", "Facial nerve repaired outside the skull (trunk, pes, branches)",
+                    "§2 Step 0; §4 element 2; S8, S9", "S")  # fmt: skip
+SIDE = Rule("R7-1", "Side of a limb or face (RT/LT; the ICD-10-CM side)", "§2 Step 7; §4.3",
+            "R")  # fmt: skip
+DIGIT = Rule("R7-2", "Digit modifiers F1-F9, FA, T1-T9, TA", "§2 Step 7; §4.3", "R")
+
 # Threshold of the graft codes.
 LENGTH_RULE = Rule("R4-8", "Exactly 4 cm takes the 'up to 4 cm' code", "§2 Step 4; §8.3", "S")
 

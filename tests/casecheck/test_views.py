@@ -161,3 +161,9 @@ def test_an_unexpected_failure_is_a_message_not_a_traceback(client, monkeypatch)
     assert response.status_code == 500
     assert "nothing of it was kept" in response.content.decode()
     assert post_json(client, {"note": NOTE}).status_code == 500
+
+
+def test_line_breaks_count_once_as_the_browser_counts_them(client):
+    note = "The radial digital nerve was repaired end-to-end.\r\n" * 400
+    assert len(note) > 20_000 >= len(note.replace("\r\n", "\n"))
+    assert client.post("/check/", {"note": note}).status_code == 200
