@@ -320,7 +320,7 @@ LEVEL_PHRASES = {
     "hand": ["hand", "palm", "palmar", "wrist", "finger", "thumb", "digit"],
     "foot": ["foot", "plantar", "toe", "hallux", "ankle"],
     "forearm": ["forearm"],
-    "arm": ["upper arm", "arm", "elbow", "axilla"],
+    "arm": ["upper arm", "arm", "elbow", "axilla", "humerus", "humeral", "mid-humerus"],
     "thigh": ["thigh", "hip", "buttock", "gluteal"],
     "leg": ["leg", "knee", "popliteal", "calf"],
 }
@@ -436,6 +436,17 @@ NOT_THE_FACT_BEFORE = [
     "not",
 ]
 NOT_THE_FACT_AFTER = [
+    # A nerve found whole was not repaired.
+    "was intact",
+    "were intact",
+    "was found intact",
+    "were found intact",
+    "was preserved",
+    "were preserved",
+    "was spared",
+    "were spared",
+    "was uninjured",
+    "was in continuity",
     "was considered",
     "were considered",
     "was not required",
