@@ -132,10 +132,18 @@ def section_at(sections, offset):
     return name
 
 
+# No graft, gap, strand or nerve count in a note runs to more digits than this; a longer
+# number is not a measure (and would overflow a float).
+MAX_DIGITS = 6
+
+
 def number(word):
+    """The number a word says ("two", "3", "4,5"), or None."""
     word = word.lower().replace(",", ".")
     if word in NUMBER_WORDS:
         return NUMBER_WORDS[word]
+    if len(word.split(".")[0]) > MAX_DIGITS:
+        return None
     try:
         return float(word) if "." in word else int(word)
     except ValueError:

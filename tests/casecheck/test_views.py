@@ -167,3 +167,10 @@ def test_line_breaks_count_once_as_the_browser_counts_them(client):
     note = "The radial digital nerve was repaired end-to-end.\r\n" * 400
     assert len(note) > 20_000 >= len(note.replace("\r\n", "\n"))
     assert client.post("/check/", {"note": note}).status_code == 200
+
+
+def test_a_number_too_long_to_be_a_length_is_ignored(client):
+    # Found by the fuzz: 400 nines and "cm" overflowed a float.
+    note = "A sural nerve graft of " + "9" * 400 + " cm was placed to the facial nerve."
+    data = post_json(client, {"note": note}).json()
+    assert data["missing"][0]["fact"] == "Graft length not stated"
