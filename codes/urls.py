@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from codes.cache import cached_for_readers as cached
-from codes.views import api, browse, compare, diagnoses, edits, releases, search
+from codes.views import api, browse, check, compare, diagnoses, edits, releases, search
 
 
 class CodeConverter:
@@ -64,6 +64,9 @@ urlpatterns = [
     path("api/codes/<code:code>", cached(api.code_detail), name="api-code-detail"),
     path("api/fees", cached(api.fees), name="api-fees"),
     path("api/search", cached(search.autocomplete), name="api-search"),
+    # Never page-cached: the answer depends on a note that must not be kept.
+    path("check/", check.check_page, name="check"),
+    path("api/check", check.check_json, name="api-check"),
     path("releases/", cached(releases.release_list), name="release-list"),
     path("releases/<slug:label>/", cached(releases.release_detail), name="release-detail"),
 ]
