@@ -283,7 +283,9 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            # Django's file cache, counting its files now and then instead of on every
+            # write (cptsite/file_cache.py).
+            "BACKEND": "cptsite.file_cache.SharedFileCache",
             "LOCATION": os.environ.get("CACHE_DIR", str(VAR_DIR / "cache")),
             "TIMEOUT": env_int("CACHE_TIMEOUT", 60 * 60 * 24),
             # A second bound: the slots plus the generation key never reach it.
