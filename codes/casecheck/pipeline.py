@@ -129,11 +129,51 @@ def register_components():
     )(IndexedNegex)
 
 
+def header_lines(text):
+    """Offsets of the lines of a note that are a section header on their own ("PROCEDURE:",
+    "FINDINGS"), with or without a colon."""
+    import re
+
+    pattern = re.compile(
+        r"^[ \t]*(?:"
+        + "|".join(re.escape(h) for h in sorted(vocabulary.SECTION_HEADERS, key=len, reverse=True))
+        + r")[ \t]*:?[ \t]*$",
+        re.IGNORECASE | re.MULTILINE,
+    )
+    return [(m.start(), m.end()) for m in pattern.finditer(text)]
+
+
+def register_header_breaks():
+    """Register "header_breaks": a section header alone on its line is a sentence of its own,
+    so a header with no full stop does not run into the next sentence (the sentencizer keeps
+    the starts set here)."""
+    from spacy.language import Language
+
+    if Language.has_factory("header_breaks"):
+        return
+
+    @Language.component("header_breaks")
+    def header_breaks(doc):
+        lines = header_lines(doc.text)
+        if not lines:
+            return doc
+        bounds = {start for start, _ in lines} | {end + 1 for _, end in lines}
+        for token in doc[1:]:
+            line_start = doc.text.rfind("\n", 0, token.idx) + 1
+            if not doc.text[line_start : token.idx].strip() and (
+                line_start in bounds or token.idx in bounds
+            ):
+                token.is_sent_start = True
+        return doc
+
+
 def build():
     import spacy
 
     register_components()
+    register_header_breaks()
     nlp = spacy.blank("en")
+    nlp.add_pipe("header_breaks")
     nlp.add_pipe("sentencizer")
     ruler = nlp.add_pipe(
         "entity_ruler", config={"overwrite_ents": True, "phrase_matcher_attr": "LOWER"}
