@@ -286,7 +286,8 @@ def read(doc):
 
 def donor_side(text, match, nerves):
     """Whether a side in a sentence belongs to the graft's donor site: the nerve nearest to
-    it is a donor nerve (sural, great auricular...), or a harvest word comes just before it
+    it is a donor nerve (sural, great auricular...), or, unless it names a repaired nerve
+    ("the left median nerve"), a harvest word comes just before it
     ("harvested from the left leg"), or just after it with no repaired nerve in the
     sentence ("the left calf, the donor site")."""
     if nerves:
@@ -296,6 +297,8 @@ def donor_side(text, match, nerves):
         )
         if nearest[2] in vocabulary.DONOR_NERVES:
             return True
+        if max(nearest[0] - match.end(), match.start() - nearest[1], 0) <= 3:
+            return False  # "the left median nerve": the side of the nerve it names
     if HARVEST_RE.search(text[max(0, match.start() - 40) : match.start()]):
         return True
     repaired = [n for n in nerves if n[2] not in vocabulary.DONOR_NERVES]
