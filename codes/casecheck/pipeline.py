@@ -129,18 +129,29 @@ def register_components():
     )(IndexedNegex)
 
 
+_header_pattern = None
+
+
 def header_lines(text):
     """Offsets of the lines of a note that are a section header on their own ("PROCEDURE:",
     "FINDINGS"), with or without a colon."""
-    import re
+    global _header_pattern
+    if _header_pattern is None:
+        import re
 
-    pattern = re.compile(
-        r"^[ \t]*(?:"
-        + "|".join(re.escape(h) for h in sorted(vocabulary.SECTION_HEADERS, key=len, reverse=True))
-        + r")[ \t]*:?[ \t]*$",
-        re.IGNORECASE | re.MULTILINE,
-    )
-    return [(m.start(), m.end()) for m in pattern.finditer(text)]
+        headers = sorted(vocabulary.SECTION_HEADERS, key=len, reverse=True)
+        _header_pattern = re.compile(
+            r"[ \t]*(?:" + "|".join(re.escape(h) for h in headers) + r")[ \t]*:?[ \t]*",
+            re.IGNORECASE,
+        )
+    found = []
+    position = 0
+    for line in text.split("\n"):
+        # A header is a short line; testing only those keeps a long note's cost near zero.
+        if len(line) <= 60 and _header_pattern.fullmatch(line):
+            found.append((position, position + len(line)))
+        position += len(line) + 1
+    return found
 
 
 def register_header_breaks():
@@ -157,13 +168,15 @@ def register_header_breaks():
         lines = header_lines(doc.text)
         if not lines:
             return doc
-        bounds = {start for start, _ in lines} | {end + 1 for _, end in lines}
-        for token in doc[1:]:
-            line_start = doc.text.rfind("\n", 0, token.idx) + 1
-            if not doc.text[line_start : token.idx].strip() and (
-                line_start in bounds or token.idx in bounds
-            ):
-                token.is_sent_start = True
+        starts = [token.idx for token in doc]
+        for start, end in lines:
+            # The header's first word, and the first word after its line break.
+            for offset in (start, end + 1):
+                i = bisect.bisect_left(starts, offset)
+                while i < len(doc) and doc[i].is_space:
+                    i += 1
+                if 0 < i < len(doc):
+                    doc[i].is_sent_start = True
         return doc
 
 
