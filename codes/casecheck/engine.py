@@ -26,7 +26,7 @@ REGIONS = {
 FACIAL_BRANCH_WORDS = ("branch", "trunk", "pes anserinus", "division")
 BRIDGING_ORDER = ("pedicle", "allograft", "vein", "conduit", "graft")
 OUT_OF_FAMILY_KEYS = {"intratemporal", "intracranial", "neurolysis", "fascia_muscle",
-                      "cross_facial", "avulsion", "masseteric"}  # fmt: skip
+                      "cross_facial", "avulsion", "masseteric", "stimulator"}  # fmt: skip
 NOTHING_DECIDES = "Nothing in this note decides a code of this family (64831-64913)."
 # Digit modifiers (R7-2): (side, digit) -> modifier.
 FINGER_MODIFIERS = {
@@ -61,6 +61,9 @@ class Case:
     side: str | None = None
     digits: list = field(default_factory=list)
     evidence: dict = field(default_factory=dict)
+    # Nerves repaired by another technique than the primary's ({nerve: technique}): each
+    # takes its own primary code.
+    mixed: dict = field(default_factory=dict)
 
     def finding(self, kind, key=None):
         return self.facts.has(kind, key)
@@ -79,7 +82,12 @@ class Case:
     def region(self):
         return next((r for r, keys in REGIONS.items() if self.nerve in keys), None)
 
-    delayed = property(lambda self: self.finding("FINDING", "delayed"))
+    delayed = property(
+        lambda self: any(f.qualifier != "primary" for f in self.facts.all("FINDING", "delayed"))
+    )
+    delayed_primary = property(
+        lambda self: any(f.qualifier == "primary" for f in self.facts.all("FINDING", "delayed"))
+    )
     transposition = property(lambda self: self.finding("FINDING", "transposition"))
     mobilisation = property(lambda self: self.finding("FINDING", "mobilisation"))
     bone_shortening = property(lambda self: self.finding("FINDING", "bone_shortening"))
@@ -154,6 +162,10 @@ def resolve(facts):
         case.stage = 1
     elif facts.has("FINDING", "stage_2"):
         case.stage = 2
+    own = own_techniques(facts, case.nerves)
+    if len({t for t in own.values() if t}) > 1:
+        case.technique = own.get(case.nerve) or case.technique
+        case.mixed = {n: t for n, t in own.items() if t and t != case.technique}
     sides = set(facts.keys("SIDE"))
     if "bilateral" in sides or {"right", "left"} <= sides:
         case.side = "bilateral"
@@ -161,6 +173,31 @@ def resolve(facts):
         case.side = sides.pop()
     case.nerve_count = count_nerves(case, facts)
     return case
+
+
+def own_techniques(facts, nerves):
+    """{repaired nerve: its technique}, read from the sentences that name it (a sentence that
+    names no repaired nerve goes with the last one named before it): the bridging technique
+    first, then a direct repair, None when its sentences name none."""
+    by_sentence = {}
+    for finding in facts.findings:
+        if finding.kind in {"NERVE", "TECHNIQUE"} and finding.sentence >= 0:
+            by_sentence.setdefault(finding.sentence, []).append(finding)
+    techniques = {nerve: set() for nerve in nerves}
+    last = []
+    for index in sorted(by_sentence):
+        items = by_sentence[index]
+        named = [f.key for f in items if f.kind == "NERVE" and f.key in techniques]
+        found = {f.key for f in items if f.kind == "TECHNIQUE"}
+        last = named or last
+        for nerve in last:
+            techniques[nerve] |= found
+    own = {}
+    for nerve, found in techniques.items():
+        own[nerve] = next((t for t in BRIDGING_ORDER if t in found), None) or (
+            "direct" if "direct" in found else None
+        )
+    return own
 
 
 # Direct repairs: the nerves one add-on counts (+64832 digital nerves, +64837 the hand and
@@ -183,7 +220,9 @@ def count_nerves(case, facts):
         return 1
     group = same_add_on(case)
     mentions = {
-        (f.key, f.qualifier) for f in facts.all("NERVE") if f.key in case.nerves and f.key in group
+        (f.key, f.qualifier)
+        for f in facts.all("NERVE")
+        if f.key in case.nerves and f.key in group and f.key not in case.mixed
     }
     qualified = {key for key, qualifier in mentions if qualifier}
     count = len({pair for pair in mentions if pair[1]}) + len(
@@ -396,6 +435,17 @@ def decide_primary(case, result):
     result.proposed.append(Proposal(code, units, rule, evidence, decided=decided, note=note))
     if case.technique == "direct":
         further_primaries(case, result)
+    mixed_primaries(case, result)
+    if case.delayed_primary and not case.delayed:
+        result.missing.append(
+            Missing(
+                "'Delayed primary repair': delayed or primary?",
+                "+64872 if the coder counts it as delayed (R3-1: not at the time of injury); "
+                "no add-on if counted as a primary repair; the ICD-10-CM 7th character stays A",
+                rules.DELAYED_PRIMARY,
+                evidence_of(case, ("FINDING", "delayed")),
+            )
+        )
     if case.side is None:
         result.missing.append(
             Missing(
@@ -419,7 +469,7 @@ def further_primaries(case, result):
     (64831 for a digital nerve and 64836 for the ulnar motor branch)."""
     group = same_add_on(case)
     for other in case.nerves:
-        if other in group or other not in set().union(*REGIONS.values()):
+        if other in group or other in case.mixed or other not in set().union(*REGIONS.values()):
             continue
         other_case = replace(case, nerve=other)
         rule = next((r for r in rules.PRIMARY if r.when(other_case)), None)
@@ -433,6 +483,40 @@ def further_primaries(case, result):
         group = group | next((g for g in DIRECT_GROUPS if other in g), {other})
 
 
+def mixed_primaries(case, result):
+    """A nerve repaired by another technique than the primary's (a graft on one nerve, a
+    direct suture on another) takes its own primary code; NCCI pairs among the codes get
+    59/XS where the edit allows it (R7-4, suggest_modifiers)."""
+    for other, technique in case.mixed.items():
+        other_case = replace(case, nerve=other, technique=technique, nerve_count=1, mixed={})
+        rule = next((r for r in rules.PRIMARY if r.when(other_case)), None)
+        if rule is None:
+            continue
+        evidence = evidence_of(other_case, ("NERVE", other))
+        if len(rule.codes) == 2:
+            if other_case.length_cm is None:
+                result.missing.append(
+                    Missing(
+                        f"Graft length of the {other.replace('_', ' ')} nerve not stated",
+                        f"{rule.codes[0]} if up to 4 cm, {rule.codes[1]} if longer",
+                        rule,
+                        evidence,
+                    )
+                )
+                continue
+            code = rule.codes[0] if other_case.length_cm <= 4 else rule.codes[1]
+        else:
+            code = rule.codes[0]
+        if code in result.codes:
+            continue
+        result.proposed.append(
+            Proposal(code, 1, rule, evidence, decided=rule.decides_alone,
+                     note=f"Another nerve of the same session, repaired by another technique "
+                     f"({technique}): its own primary code; 59/XS if NCCI pairs the codes "
+                     "(R7-4).")
+        )  # fmt: skip
+
+
 def ask_for_what_is_missing(case, result):
     """No primary rule applies: say which fact would decide, and between which codes."""
 
@@ -440,7 +524,18 @@ def ask_for_what_is_missing(case, result):
         rule = next((r for r in rules.PRIMARY if r.id == rule_id), rules.PRIMARY[0])
         result.missing.append(Missing(fact, leads_to, rule, primary_evidence(case)))
 
-    if case.technique == "graft" and case.region in {"hand_foot", "arm_leg"}:
+    if case.nerve == "radial_sensory":
+        result.missing.append(
+            Missing(
+                "Superficial radial (radial sensory) nerve: the rules give it no code of its own",
+                "64834 if the coder takes it as a common sensory nerve of the hand (R2-3, "
+                "label not confirmed); 64857 if taken as the radial nerve (R2-9); for a graft, "
+                "the hand or the arm graft codes by the same choice",
+                rules.RADIAL_SENSORY,
+                primary_evidence(case),
+            )
+        )
+    elif case.technique == "graft" and case.region in {"hand_foot", "arm_leg"}:
         single, cable = {
             "hand_foot": ("64890/64891", "64895/64896"),
             "arm_leg": ("64892/64893", "64897/64898"),

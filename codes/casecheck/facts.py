@@ -40,9 +40,13 @@ GRAFT_WORDS = re.compile(
 HEADER_RE = re.compile(
     r"^[ \t]*("
     + "|".join(re.escape(h) for h in sorted(vocabulary.SECTION_HEADERS, key=len, reverse=True))
-    + r")[ \t]*:",
+    + r")[ \t]*(?::|$)",
     re.IGNORECASE | re.MULTILINE,
 )
+# Words that put a side on the graft's donor site, not on the repaired nerve ("a sural
+# nerve graft was harvested from the left leg", "the donor site on the right calf").
+HARVEST_RE = re.compile(r"\b(harvest\w*|donor|taken from|obtained from)\b", re.IGNORECASE)
+DONOR_SIDE = "the graft's donor site, not the side of the repaired nerve"
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ class Finding:
     value: object = None
     why_not: str = ""  # "negated or hypothetical", "in the plan"
     qualifier: str = ""  # e.g. "radial" in "radial digital nerve"
+    sentence: int = -1  # the index of its sentence in the note (phrases of the vocabulary)
 
 
 @dataclass
@@ -164,6 +169,7 @@ def read(doc):
     starts = [sent.start for sent in sentences]
     entities = list(doc.ents)  # Doc.ents builds new spans at each access
     techniques_by_sentence = {}
+    nerves_by_sentence = {}
     for ent in entities:
         # Span.sent walks the document each time; look the sentence up instead.
         index = bisect.bisect_right(starts, ent.start) - 1
@@ -171,7 +177,19 @@ def read(doc):
         if ent.label_ == "TECHNIQUE":
             techniques_by_sentence.setdefault(index, []).append(ent._.negex)
         found = Finding(ent.label_, ent.ent_id_, evidence(sent, ent.start_char, ent.end_char))
+        found.sentence = index
+        # "Delayed primary repair": a flag for the coder, not a delayed repair (R3-1).
+        if (
+            ent.label_ == "FINDING"
+            and ent.ent_id_ == "delayed"
+            and ent.end < len(doc)
+            and doc[ent.end].lower_ == "primary"
+        ):
+            found.qualifier = "primary"
         if ent.label_ == "NERVE":
+            nerves_by_sentence.setdefault(index, []).append(
+                (ent.start_char - sent.start_char, ent.end_char - sent.start_char, ent.ent_id_)
+            )
             previous = doc[ent.start - 1].lower_ if ent.start > 0 else ""
             found.qualifier = (
                 ent.text.lower().split()[0]
@@ -250,19 +268,41 @@ def read(doc):
                     plan=in_plan,
                 )
         for match in SIDE_RE.finditer(sent.text):
-            add(
-                facts,
-                Finding(
-                    "SIDE",
-                    match.group(1).lower(),
-                    make_evidence(
-                        sent.text, match.start(), match.end(), section_at(sections, sent.start_char)
-                    ),
+            found = Finding(
+                "SIDE",
+                match.group(1).lower(),
+                make_evidence(
+                    sent.text, match.start(), match.end(), section_at(sections, sent.start_char)
                 ),
-                negated=False,
-                plan=False,
             )
+            if donor_side(sent.text, match, nerves_by_sentence.get(index, [])):
+                found.qualifier = "donor"
+                found.why_not = DONOR_SIDE
+                facts.not_counted.append(found)
+                continue
+            add(facts, found, negated=False, plan=False)
     return facts
+
+
+def donor_side(text, match, nerves):
+    """Whether a side in a sentence belongs to the graft's donor site: the nerve nearest to
+    it is a donor nerve (sural, great auricular...), or, unless it names a repaired nerve
+    ("the left median nerve"), a harvest word comes just before it
+    ("harvested from the left leg"), or just after it with no repaired nerve in the
+    sentence ("the left calf, the donor site")."""
+    if nerves:
+        nearest = min(
+            nerves,
+            key=lambda n: max(n[0] - match.end(), match.start() - n[1], 0),
+        )
+        if nearest[2] in vocabulary.DONOR_NERVES:
+            return True
+        if max(nearest[0] - match.end(), match.start() - nearest[1], 0) <= 3:
+            return False  # "the left median nerve": the side of the nerve it names
+    if HARVEST_RE.search(text[max(0, match.start() - 40) : match.start()]):
+        return True
+    repaired = [n for n in nerves if n[2] not in vocabulary.DONOR_NERVES]
+    return not repaired and bool(HARVEST_RE.search(text[match.end() : match.end() + 40]))
 
 
 def add(facts, finding, negated, plan):

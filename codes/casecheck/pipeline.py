@@ -129,11 +129,64 @@ def register_components():
     )(IndexedNegex)
 
 
+_header_pattern = None
+
+
+def header_lines(text):
+    """Offsets of the lines of a note that are a section header on their own ("PROCEDURE:",
+    "FINDINGS"), with or without a colon."""
+    global _header_pattern
+    if _header_pattern is None:
+        import re
+
+        headers = sorted(vocabulary.SECTION_HEADERS, key=len, reverse=True)
+        _header_pattern = re.compile(
+            r"[ \t]*(?:" + "|".join(re.escape(h) for h in headers) + r")[ \t]*:?[ \t]*",
+            re.IGNORECASE,
+        )
+    found = []
+    position = 0
+    for line in text.split("\n"):
+        # A header is a short line; testing only those keeps a long note's cost near zero.
+        if len(line) <= 60 and _header_pattern.fullmatch(line):
+            found.append((position, position + len(line)))
+        position += len(line) + 1
+    return found
+
+
+def register_header_breaks():
+    """Register "header_breaks": a section header alone on its line is a sentence of its own,
+    so a header with no full stop does not run into the next sentence (the sentencizer keeps
+    the starts set here)."""
+    from spacy.language import Language
+
+    if Language.has_factory("header_breaks"):
+        return
+
+    @Language.component("header_breaks")
+    def header_breaks(doc):
+        lines = header_lines(doc.text)
+        if not lines:
+            return doc
+        starts = [token.idx for token in doc]
+        for start, end in lines:
+            # The header's first word, and the first word after its line break.
+            for offset in (start, end + 1):
+                i = bisect.bisect_left(starts, offset)
+                while i < len(doc) and doc[i].is_space:
+                    i += 1
+                if 0 < i < len(doc):
+                    doc[i].is_sent_start = True
+        return doc
+
+
 def build():
     import spacy
 
     register_components()
+    register_header_breaks()
     nlp = spacy.blank("en")
+    nlp.add_pipe("header_breaks")
     nlp.add_pipe("sentencizer")
     ruler = nlp.add_pipe(
         "entity_ruler", config={"overwrite_ents": True, "phrase_matcher_attr": "LOWER"}

@@ -111,6 +111,20 @@ OUT_OF_FAMILY = [
     ),
 ]
 
+# Not a repair and no code in the rules: the note hears that it is outside the family and
+# that CODING_RULES names no code to weigh (no code is invented).
+OUT_OF_FAMILY.append(
+    Rule(
+        "§2 Step 0",
+        "A nerve stimulator implanted, not a nerve repaired: outside this family",
+        "§2 Step 0 (CODING_RULES names no stimulator code)",
+        "R",
+        when=lambda c: c.has_out("stimulator") and not c.techniques,
+        question="CODING_RULES names no code for a nerve stimulator: look it up outside "
+        "this family (nerve repair, 64831-64913).",
+    )
+)
+
 # Steps 1 to 5: the primary code. The first rule that applies decides. ----------------------
 PRIMARY = [
     Rule(
@@ -316,6 +330,19 @@ FACIAL_LEVEL = Rule("R0-2", "Facial nerve repaired outside the skull (trunk, pes
 SIDE = Rule("R7-1", "Side of a limb or face (RT/LT; the ICD-10-CM side)", "§2 Step 7; §4.3",
             "R")  # fmt: skip
 DIGIT = Rule("R7-2", "Digit modifiers F1-F9, FA, T1-T9, TA", "§2 Step 7; §4.3", "R")
+
+DELAYED_PRIMARY = Rule(
+    "R3-1",
+    "'Delayed primary repair': after the day of injury, before the ends scar",
+    "§2 Step 3; §4 element 8",
+    "R",
+)
+RADIAL_SENSORY = Rule(
+    "R2-3",
+    "Superficial radial (radial sensory) nerve: no code of its own in the rules",
+    "§2 Step 2, R2-3, R2-9",
+    "R",
+)
 
 # Threshold of the graft codes.
 LENGTH_RULE = Rule("R4-8", "Exactly 4 cm takes the 'up to 4 cm' code", "§2 Step 4; §8.3", "S")

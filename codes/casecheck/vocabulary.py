@@ -108,6 +108,16 @@ NERVE_PHRASES = {
         "superficial peroneal nerve",
     ],
     "sciatic": ["sciatic nerve"],
+    # The superficial (sensory) branch of the radial nerve: no code of its own in the rules.
+    "radial_sensory": [
+        "radial sensory nerve",
+        "superficial radial nerve",
+        "superficial radial sensory nerve",
+        "dorsal radial sensory nerve",
+        "superficial branch of the radial nerve",
+        "sensory branch of the radial nerve",
+        "srn",
+    ],
     # Plexuses.
     "brachial_plexus": ["brachial plexus", "upper trunk of the brachial plexus"],
     "lumbar_plexus": ["lumbar plexus", "lumbosacral plexus"],
@@ -335,6 +345,20 @@ OUT_OF_FAMILY_PHRASES = {
         "decompression",
         "decompressed",
         "released",
+        "carpal tunnel release",
+        "cubital tunnel release",
+        "tarsal tunnel release",
+        "nerve release",
+    ],
+    # A stimulator implanted on a nerve: not a repair.
+    "stimulator": [
+        "nerve stimulator",
+        "hypoglossal nerve stimulator",
+        "hypoglossal nerve stimulation",
+        "neurostimulator",
+        "stimulator",
+        "upper airway stimulation",
+        "stimulation lead",
     ],
     "fascia_muscle": [
         "fascia sling",
@@ -495,6 +519,10 @@ SECTION_HEADERS = [
     "procedures performed",
     "operation",
     "operative technique",
+    "technique",
+    "operative procedure",
+    "operative findings",
+    "procedure in detail",
     "description of procedure",
     "description of the procedure",
     "details of procedure",

@@ -76,6 +76,28 @@ def test_out_of_family_names_the_codes_to_weigh_and_proposes_none(client):
     assert "69740" in data["out_of_family"]["codes_to_weigh"]
 
 
+def test_a_stimulator_is_outside_the_family_with_no_code_invented(client):
+    note = "A right hypoglossal nerve stimulator was implanted for sleep apnoea."
+    data = post_json(client, {"note": note}).json()
+    assert data["proposed"] == [] and data["add_ons"] == []
+    assert data["out_of_family"]["codes_to_weigh"] == []
+    html = client.post("/check/", {"note": note}).content.decode()
+    assert "Outside this family" in html
+    assert "Codes to weigh instead" not in html
+
+
+def test_a_donor_site_side_is_shown_as_not_counted(client):
+    note = (
+        "Right ulnar nerve cut at the wrist. A sural nerve graft was harvested from the left "
+        "leg; two cables of 3 cm were coapted to the ulnar nerve."
+    )
+    data = post_json(client, {"note": note}).json()
+    assert [p["code"] for p in data["proposed"]] == ["64897"]
+    assert {m["modifier"] for m in data["modifiers"]} >= {"RT"}
+    assert "50" not in {m["modifier"] for m in data["modifiers"]}
+    assert any("donor site" in f["why"] for f in data["not_counted"])
+
+
 @pytest.mark.parametrize(
     ("note", "status", "words"),
     [
