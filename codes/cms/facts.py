@@ -1,9 +1,11 @@
 """The Medicare facts a page shows for a code, from the newest fee-schedule release in effect:
 loaded in a fixed number of queries and put into words with codes/cms/indicators.py."""
 
+import threading
 from dataclasses import dataclass, field
 
-from django.db.models import Subquery
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from codes.cms import indicators
 from codes.cms.payment import is_paid, payments, spread
@@ -73,6 +75,19 @@ class MedicareFacts:
         return f"CMS: {sentence_case_after_colon(text)}" if text else ""
 
     @property
+    def locality_options(self):
+        """The locality picker's <option>s, the chosen one selected: built once per
+        release and process (`localities_of`), joined per request."""
+        options = _options_of(self.localities)
+        chosen = self.locality.key if self.locality else None
+        return mark_safe(
+            "".join(
+                html.replace("<option ", "<option selected ", 1) if key == chosen else html
+                for key, html in options
+            )
+        )
+
+    @property
     def chart(self):
         """What the code pays in the facility setting across localities, scaled for an SVG."""
         result = spread(self.row, self.localities, self.locality, setting=self.chart_setting)
@@ -121,14 +136,68 @@ class MedicareFacts:
         return "facility" if self.row.nonfacility_na else "non_facility"
 
 
+# A release's localities never change after its import (a re-import replaces the
+# release), so each process keeps them, and their <option>s, per (release id, import time):
+# the code page reads one row to know which release, not 109.
+_localities = {}
+_localities_lock = threading.Lock()
+
+
+def localities_of(stamp):
+    """The localities of the release `stamp` = (pk, imported_at) names, sorted for the
+    picker; loaded once per process."""
+    if stamp is None:
+        return []
+    found = _localities.get(stamp)
+    if found is None:
+        found = list(Locality.objects.filter(release_id=stamp[0]).order_by("state", "name"))
+        options = [
+            (
+                place.key,
+                format_html(
+                    '<option value="{}">{} — {}</option>',
+                    place.key,
+                    place.state,
+                    place.display_name,
+                ),
+            )
+            for place in found
+        ]
+        with _localities_lock:
+            if len(_localities) >= 8:  # old releases: keep the memory bounded
+                _localities.clear()
+                _options.clear()
+            _localities[stamp] = found
+            _options[id(found)] = options
+    return found
+
+
+_options = {}
+
+
+def _options_of(localities):
+    return _options.get(id(localities)) or [
+        (
+            place.key,
+            format_html(
+                '<option value="{}">{} — {}</option>', place.key, place.state, place.display_name
+            ),
+        )
+        for place in localities
+    ]
+
+
 def current_release_and_localities():
-    """Return the release in effect and the localities to price with (2 queries)."""
+    """Return the release in effect and the localities to price with (2 queries; the
+    localities themselves are read once per release and process)."""
     release = Release.objects.current()
-    with_localities = Release.objects.in_effect().filter(localities__isnull=False).values("pk")
-    localities = list(
-        Locality.objects.filter(release_id=Subquery(with_localities[:1])).order_by("state", "name")
+    stamp = (
+        Release.objects.in_effect()
+        .filter(localities__isnull=False)
+        .values_list("pk", "imported_at")
+        .first()
     )
-    return release, localities
+    return release, localities_of(stamp)
 
 
 def find_locality(localities, key):
