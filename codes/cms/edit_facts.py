@@ -178,6 +178,16 @@ class Direction:
     def count(self):
         return sum(len(group.edits) for group in self.groups)
 
+    @property
+    def ended_lines(self):
+        """The ended edits in lines of those ended on one day for one rationale:
+        [(deleted_on, rationale, "column 1 / column 2" pairs)], newest first."""
+        by_facts = {}
+        for edit in self.ended:
+            pair = f"{edit.column_1} / {edit.column_2}"
+            by_facts.setdefault((edit.deleted_on, edit.rationale), []).append(pair)
+        return [(*facts, ", ".join(pairs)) for facts, pairs in by_facts.items()]
+
 
 def directions(edits, code, today):
     """Split a code's edits into (codes bundled into it, codes it is bundled into)."""
