@@ -184,6 +184,13 @@ def localities_of(stamp):
 _options = {}
 
 
+def forget_localities():
+    """Drop the kept localities (tests: a rolled-back release's id may come again)."""
+    with _localities_lock:
+        _localities.clear()
+        _options.clear()
+
+
 def _options_of(localities):
     return _options.get(id(localities)) or [
         (
