@@ -4,6 +4,7 @@ loaded in a fixed number of queries and put into words with codes/cms/indicators
 import threading
 from dataclasses import dataclass, field
 
+from django.db.models import Subquery
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -77,7 +78,7 @@ class MedicareFacts:
     @property
     def locality_options(self):
         """The locality picker's <option>s, the chosen one selected: built once per
-        release and process (`localities_of`), joined per request."""
+        release and process (`current_release_and_localities`), joined per request."""
         options = _options_of(self.localities)
         chosen = self.locality.key if self.locality else None
         return mark_safe(
@@ -147,41 +148,32 @@ class MedicareFacts:
 
 # A release's localities never change after its import (a re-import replaces the
 # release), so each process keeps them, and their <option>s, per (release id, import time):
-# the code page reads one row to know which release, not 109.
+# once the fee-schedule release in effect is known, its localities cost no query.
 _localities = {}
+_options = {}
 _localities_lock = threading.Lock()
 
 
-def localities_of(stamp):
-    """The localities of the release `stamp` = (pk, imported_at) names, sorted for the
-    picker; loaded once per process."""
-    if stamp is None:
-        return []
-    found = _localities.get(stamp)
-    if found is None:
-        found = list(Locality.objects.filter(release_id=stamp[0]).order_by("state", "name"))
-        options = [
-            (
-                place.key,
-                format_html(
-                    '<option value="{}">{} — {}</option>',
-                    place.key,
-                    place.state,
-                    place.display_name,
-                ),
-            )
-            for place in found
-        ]
-        with _localities_lock:
-            if len(_localities) >= 8:  # old releases: keep the memory bounded
-                _localities.clear()
-                _options.clear()
-            _localities[stamp] = found
-            _options[id(found)] = options
-    return found
+def _option(place):
+    return (
+        place.key,
+        format_html(
+            '<option value="{}">{} — {}</option>', place.key, place.state, place.display_name
+        ),
+    )
 
 
-_options = {}
+def _keep(stamp, localities):
+    with _localities_lock:
+        if len(_localities) >= 8:  # old releases: keep the memory bounded
+            _localities.clear()
+            _options.clear()
+        _localities[stamp] = localities
+        _options[id(localities)] = [_option(place) for place in localities]
+
+
+def _options_of(localities):
+    return _options.get(id(localities)) or [_option(place) for place in localities]
 
 
 def forget_localities():
@@ -191,29 +183,23 @@ def forget_localities():
         _options.clear()
 
 
-def _options_of(localities):
-    return _options.get(id(localities)) or [
-        (
-            place.key,
-            format_html(
-                '<option value="{}">{} — {}</option>', place.key, place.state, place.display_name
-            ),
-        )
-        for place in localities
-    ]
-
-
 def current_release_and_localities():
-    """Return the release in effect and the localities to price with (2 queries; the
-    localities themselves are read once per release and process)."""
+    """Return the release in effect and the localities to price with: 1 query when this
+    process has the release's localities already, else 2."""
     release = Release.objects.current()
-    stamp = (
-        Release.objects.in_effect()
-        .filter(localities__isnull=False)
-        .values_list("pk", "imported_at")
-        .first()
+    stamp = (release.pk, release.imported_at) if release else None
+    kept = _localities.get(stamp)
+    if kept is not None:
+        return release, kept
+    # The newest release in effect that has localities: the current one, unless it came
+    # without its GPCI and locality files.
+    with_localities = Release.objects.in_effect().filter(localities__isnull=False).values("pk")
+    localities = list(
+        Locality.objects.filter(release_id=Subquery(with_localities[:1])).order_by("state", "name")
     )
-    return release, localities_of(stamp)
+    if localities and localities[0].release_id == release.pk:
+        _keep(stamp, localities)
+    return release, localities
 
 
 def find_locality(localities, key):
