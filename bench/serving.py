@@ -144,6 +144,7 @@ def ensure_shared_copy(catalog, shared, env, rebuild=False):
         and shared.exists()
         and shared.stat().st_mtime >= catalog.stat().st_mtime
         and query_one(shared, "SELECT 1 FROM sqlite_master WHERE name = ?", (FTS_TABLE,))
+        and query_one(shared, "SELECT 1 FROM codes_release WHERE kind = 'ncci_ptp'")
         and manage("migrate", "--check", env=env, database=shared, check=False).returncode == 0
     ):
         return
@@ -160,6 +161,13 @@ def ensure_shared_copy(catalog, shared, env, rebuild=False):
     # `make` rebuilds the catalogue when the migrations change; run alone, this script may
     # meet an older one, and the site's code needs the current schema.
     manage("migrate", "--noinput", "-v0", env=env, database=partial)
+    # The code page as readers get it: with the Medicare panel and the billing edits of the
+    # project's CMS fixtures (as `make setup` imports them), not "not yet verified".
+    manage("import_cms_pfs", "fixtures/cms/rvu25d", "-v0", env=env, database=partial)
+    manage(
+        "import_cms_edits", "fixtures/cms/ncci-2024-07", "--keep-existing", "-v0",
+        env=env, database=partial,
+    )  # fmt: skip
     copy = sqlite3.connect(partial)
     try:
         # External content: Datasette finds the index by its content="…" option.

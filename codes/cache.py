@@ -19,6 +19,7 @@ the cache: at most slots x largest page, on Redis as on files.
 import hashlib
 import threading
 import time
+from collections import OrderedDict
 from contextlib import contextmanager
 from functools import wraps
 
@@ -26,6 +27,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils.cache import patch_cache_control
 
 from codes.search.facets import SEARCH_PARAMETERS
@@ -120,10 +123,39 @@ def slot_key(key):
     return f"page-slot:{slot}"
 
 
+# The pages this process served last, by their full key, so a hot page costs no read and
+# unpickling (and, on files, decompressing) from the shared cache. Safe however long they
+# stay: the key holds the generations, read from the shared cache on every request, so after
+# a change anywhere in the cluster no request asks for an old key. Bounded: at most
+# HOT_PAGES x MAX_CACHED_PAGE_BYTES a process.
+HOT_PAGES = 32
+_hot = OrderedDict()
+_hot_lock = threading.Lock()
+
+
+def _remember(key, response):
+    with _hot_lock:
+        _hot[key] = (response.status_code, response.content, list(response.items()))
+        _hot.move_to_end(key)
+        while len(_hot) > HOT_PAGES:
+            _hot.popitem(last=False)
+
+
+def forget_hot_pages():
+    with _hot_lock:
+        _hot.clear()
+
+
 def cached_page(key):
     """Return the page stored under `key`, or None (the slot may hold another page)."""
+    hot = _hot.get(key)
+    if hot is not None:
+        # A new response each time: the middleware on the way out sets per-request headers.
+        status, content, headers = hot
+        return HttpResponse(content, status=status, headers=dict(headers))
     stored = cache.get(slot_key(key))
     if stored is not None and stored[0] == key:
+        _remember(key, stored[1])
         return stored[1]
     return None
 
@@ -131,10 +163,16 @@ def cached_page(key):
 def store_page(key, response):
     if len(response.content) <= MAX_CACHED_PAGE_BYTES:
         cache.set(slot_key(key), (key, response), PAGE_TIMEOUT)
+        _remember(key, response)
 
 
 def cached_for_readers(view):
-    """Serve anonymous GET and HEAD requests from the cache, with an ETag for 304s."""
+    """Serve anonymous GET and HEAD requests from the cache, with an ETag for 304s.
+
+    With `PageCacheMiddleware` installed, a page already cached is answered there, before
+    sessions, authentication and the rest of the stack; this wrapper renders a miss and the
+    middleware stores it with the headers the whole stack gave it.
+    """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -144,12 +182,10 @@ def cached_for_readers(view):
             return response
         if not cacheable(request):
             return view(request, *args, **kwargs)
-        generation = content_generation()
-        key = page_key(request, generation)
-        etag = f'"{key.split(":")[1]}-{key[-16:]}"'
+        key = page_key(request, content_generation())
+        etag = etag_of(key)
         if etag in request.headers.get("If-None-Match", ""):
-            response = _not_modified(etag)
-            return response
+            return _not_modified(etag)
         response = cached_page(key)
         if response is None:
             response = view(request, *args, **kwargs)
@@ -158,10 +194,71 @@ def cached_for_readers(view):
             if response.status_code in {200, 404} and not response.streaming:
                 response["ETag"] = etag
                 patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
-                store_page(key, response)
+                if hasattr(request, "page_to_store"):
+                    request.page_to_store = (key, response)  # stored by the middleware
+                else:
+                    store_page(key, response)
         return response
 
+    wrapper.serves_cached_pages = True
     return wrapper
+
+
+def etag_of(key):
+    return f'"{key.split(":")[1]}-{key[-16:]}"'
+
+
+class PageCacheMiddleware:
+    """Answer an anonymous reader's GET or HEAD of a cached page before the rest of the
+    middleware stack (sessions, CSRF, authentication, messages, history, CSP...): a cached
+    page or a 304 costs a cache read and no query.
+
+    It answers only requests with no session or messages cookie (whoever has one goes the
+    whole way, where the view's wrapper decides), on a site that needs no login, for URLs
+    whose view is wrapped by `cached_for_readers`. Pages are stored here, on the way out,
+    with the headers the inner middleware added (CSP, X-Frame-Options, Permissions-Policy,
+    Vary), so a page served early carries the same headers; never one that sets a cookie.
+    Placed after SecurityMiddleware and WhiteNoise, so their headers and static files are
+    as before.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not self.may_answer(request):
+            return self.get_response(request)
+        key = page_key(request, content_generation())
+        etag = etag_of(key)
+        if etag in request.headers.get("If-None-Match", ""):
+            response = _not_modified(etag)
+            response["Vary"] = "Cookie"
+            return response
+        response = cached_page(key)
+        if response is not None:
+            return response
+        request.page_to_store = None
+        response = self.get_response(request)
+        if request.page_to_store is not None and not response.cookies:
+            stored_key, stored = request.page_to_store
+            if stored is response:
+                store_page(stored_key, response)
+        return response
+
+    @staticmethod
+    def may_answer(request):
+        if request.method not in {"GET", "HEAD"} or settings.SITE_REQUIRE_LOGIN:
+            return False
+        cookies = request.COOKIES
+        if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+            return False
+        if not cacheable(request):
+            return False
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return False
+        return getattr(match.func, "serves_cached_pages", False)
 
 
 def _not_modified(etag):

@@ -62,16 +62,22 @@ def empty_cache(monkeypatch):
     `forget_recent_generation()`."""
     from django.core.cache import cache
 
+    from codes.cache import forget_hot_pages
+    from codes.cms.facts import forget_localities
     from codes.search import generation
     from codes.search.facet_index import forget_indexes
 
     cache.clear()
+    forget_hot_pages()
+    forget_localities()
     forget_indexes()
     monkeypatch.setattr(generation, "RECENT_GENERATION_MAX_AGE", float("inf"))
     monkeypatch.setitem(generation._recent, "value", None)
     monkeypatch.setitem(generation._recent, "read_at", time.monotonic())
     yield
     cache.clear()
+    forget_hot_pages()
+    forget_localities()
     forget_indexes()
 
 

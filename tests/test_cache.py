@@ -64,7 +64,10 @@ def test_healthz_reports_503_when_the_database_is_unreachable(client, monkeypatc
 
 def test_unknown_query_parameters_are_answered_but_not_cached(client, django_assert_num_queries):
     client.get("/codes/64868/", {"utm_source": "x"})
-    with django_assert_num_queries(21):  # the full code page again: nothing was stored
+    # The full code page again: the page was not stored. 19, not the first request's 21: the
+    # code's PTP rows of a release are kept in the shared cache (edit_facts.ptp_rows), the
+    # release's localities in the process (facts.current_release_and_localities).
+    with django_assert_num_queries(19):
         client.get("/codes/64868/", {"utm_source": "x"})
 
 
@@ -127,3 +130,76 @@ def test_a_page_too_large_to_store_is_still_served(client, monkeypatch):
     monkeypatch.setattr(page_cache, "MAX_CACHED_PAGE_BYTES", 10)
     assert client.get("/codes/64868/").status_code == 200
     assert not [key for key in cache._cache if "page-slot" in key]
+
+
+def test_a_conditional_get_with_a_matching_etag_runs_no_query(client, django_assert_num_queries):
+    etag = client.get("/codes/64868/")["ETag"]
+    with django_assert_num_queries(0):
+        again = client.get("/codes/64868/", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again["ETag"] == etag
+
+
+HEADERS_OF_THE_STACK = (
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "Permissions-Policy",
+    "Vary",
+    "ETag",
+    "Cache-Control",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+)
+
+
+def test_a_page_served_before_the_middleware_stack_has_the_stacks_headers(client):
+    """PageCacheMiddleware answers cached pages before sessions, CSP and the rest; the page
+    it stored carries the headers they added, and each response its own request id."""
+    first = client.get("/codes/64868/")
+    second = client.get("/codes/64868/")
+    for header in HEADERS_OF_THE_STACK:
+        assert second[header] == first[header], header
+    assert "Cookie" in second["Vary"]
+    assert second["X-Request-ID"] != first["X-Request-ID"]
+    assert not second.cookies
+
+
+def test_a_reader_with_a_session_goes_the_whole_way(editor_client, django_assert_num_queries):
+    """A session cookie skips the early answer: an editor gets the page rendered for them
+    (drafts, private), never the cached public one."""
+    from django.test import Client
+
+    Client().get("/codes/64868/")  # cached for the public
+    response = editor_client.get("/codes/64868/")
+    assert response.status_code == 200 and "private" in response["Cache-Control"]
+    assert not response.has_header("ETag")
+
+
+def test_only_views_of_the_page_cache_are_answered_early(client, settings):
+    """The admin's login page (not a cached view) is never served from the page cache."""
+    from django.test import RequestFactory
+
+    from codes.cache import PageCacheMiddleware
+
+    request = RequestFactory().get("/codes/64868/")
+    assert PageCacheMiddleware.may_answer(request)
+    assert not PageCacheMiddleware.may_answer(RequestFactory().get("/accounts/login/"))
+    assert not PageCacheMiddleware.may_answer(RequestFactory().post("/codes/64868/"))
+    settings.SITE_REQUIRE_LOGIN = True
+    assert not PageCacheMiddleware.may_answer(request)
+
+
+def test_a_hot_page_is_served_from_the_process_and_never_after_a_change(client):
+    """The pages a process served last are kept in it by their full key; a save anywhere
+    moves the generation in the shared cache, so the kept page is not served again."""
+    from codes import cache as page_cache
+
+    first = client.get("/codes/64868/")
+    assert len(page_cache._hot) == 1
+    again = client.get("/codes/64868/")
+    assert again.content == first.content and again["ETag"] == first["ETag"]
+    assert again["Content-Type"] == first["Content-Type"]
+    code = CodeProcedure.objects.get(code="64868")
+    code.summary = "Changed since the page was kept."
+    code.save()
+    assert "Changed since the page was kept." in client.get("/codes/64868/").content.decode()
+    assert len(page_cache._hot) == 2

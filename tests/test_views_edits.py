@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from codes.cms.facts import forget_localities
 from codes.models import AddOnEdit, PtpEdit, Release, ReleaseKind
 
 pytestmark = pytest.mark.django_db
@@ -125,7 +126,8 @@ def test_code_page_query_count_does_not_grow_with_edits(client):
                 rationale="Misuse of column two code with column one code")
         for n in range(300)
     )  # fmt: skip
-    cache.clear()
+    cache.clear()  # also the code's PTP rows kept per release
+    forget_localities()  # as cold as the first request
     with CaptureQueriesContext(connection) as after:
         client.get("/codes/64864/")
     assert len(after) == len(before)
@@ -264,3 +266,43 @@ def test_an_edit_release_page_names_its_files_rows_and_changes(client, tmp_path)
     html = text_of(client.get("/releases/MUE-2024-10-01/").content.decode())
     assert "Compared with MUE-2024-07-01 : 0 added, 38 ended, 1 changed" in html
     assert "64864: MUE 2 (MAI 3) → 3 (MAI 3)" in html
+
+
+def test_ptp_pairs_are_lines_of_codes_each_partner_once(client):
+    """The code page lists each direction's partners as lines of codes per modifier
+    indicator, rationale and dates (the table of every pair is on /edits/): every edit in
+    force is one code on the page, ours as a link titled with our title."""
+    from codes.cms.edit_facts import billing_edits
+
+    facts = billing_edits("64910")
+    html = client.get("/codes/64910/").content.decode()
+    edits = html[html.index('id="billing-edits"') : html.index('id="specialties"')]
+    assert "<table" not in edits and '<ul class="edit-lines">' in edits
+    for direction in (facts.bundled_into_this, facts.this_bundled_into):
+        for group in direction.groups:
+            lines = group.lines
+            codes = [text_of(str(line[3])).split(",") for line in lines]
+            assert sum(len(line) for line in codes) == len(group.edits)
+            for edit in group.edits:
+                if edit.partner_title:
+                    assert f'<a href="/codes/{edit.partner}/" title="' in edits
+
+
+def test_ptp_rows_are_kept_per_release_and_a_new_release_is_read_afresh(client):
+    """A code's PTP rows are kept in the shared cache under the release's id and import
+    time; a release imported again (a new row) is never answered with the old rows."""
+    from codes.cms.edit_facts import ptp_rows
+
+    release = Release.objects.get(kind=ReleaseKind.NCCI_PTP)
+    before = ptp_rows(release, "64910")
+    edit = PtpEdit.objects.filter(release=release, column_1="64910").first()
+    replacement = Release.objects.create(kind=ReleaseKind.NCCI_PTP, label="PTP-replacement")
+    PtpEdit.objects.create(
+        release=replacement,
+        column_1="64910",
+        column_2=edit.column_2,
+        modifier_indicator="0",
+        rationale=edit.rationale,
+    )
+    assert len(ptp_rows(replacement, "64910")) == 1 and len(before) > 1
+    assert len(ptp_rows(release, "64910")) == len(before)

@@ -10,13 +10,17 @@ import datetime
 from dataclasses import dataclass, field
 from itertools import groupby
 
+from django.core.cache import cache
 from django.db.models import Q
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from codes.models import (
     CONTRACTOR_PRIMARY,
     AddOnEdit,
     CodeProcedure,
     MedicallyUnlikelyEdit,
+    ModifierIndicator,
     OppsStatus,
     PtpEdit,
     Release,
@@ -87,6 +91,41 @@ def in_force(edit, today):
     return edit.deleted_on is None or edit.deleted_on >= today
 
 
+PTP_FIELDS = (
+    "column_1", "column_2", "modifier_indicator", "rationale", "effective_on", "deleted_on",
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class PtpRow:
+    """One PTP edit as the code page reads it: a plain row, not a model instance (a code
+    has hundreds; building PtpEdit instances for them was a third of the page's time)."""
+
+    column_1: str
+    column_2: str
+    modifier_indicator: str
+    rationale: str
+    effective_on: datetime.date | None
+    deleted_on: datetime.date | None
+    partner: str = ""
+    partner_title: str = ""
+
+    def get_modifier_indicator_display(self):
+        return ModifierIndicator(self.modifier_indicator).label
+
+
+def ptp_rows(release, code):
+    """A code's PTP edits in a release, as PtpRows. A release's rows are never edited (a
+    re-import replaces the release), so they are kept in the shared cache under the
+    release's id and import time and read from the database once per code and release."""
+    key = f"ptp-rows:{release.pk}:{release.imported_at.timestamp()}:{code}"
+    rows = cache.get(key)
+    if rows is None:
+        rows = list(PtpEdit.objects.touching(release, code).values_list(*PTP_FIELDS))
+        cache.set(key, rows, 60 * 60 * 24)
+    return [PtpRow(*row) for row in rows]
+
+
 @dataclass
 class EditGroup:
     """PTP edits of one direction and modifier indicator, for a collapsed list."""
@@ -97,6 +136,34 @@ class EditGroup:
     @property
     def words(self):
         return MODIFIER_WORDS[self.indicator]
+
+    @property
+    def lines(self):
+        """The group's codes in lines of edits that share a rationale and dates:
+        [(rationale, effective_on, deleted_on, codes as HTML)], each code a link when it
+        has a page here. One line holds dozens of codes, so the page renders a few lines
+        instead of a table row per edit (the full table is on /edits/)."""
+        by_facts = {}
+        for edit in self.edits:
+            facts = (edit.rationale, edit.effective_on, edit.deleted_on)
+            by_facts.setdefault(facts, []).append(edit)
+        link = reverse("codes:code-detail", args=["00000"])[: -len("00000/")]
+        return [
+            (*facts, format_html_join(", ", "{}", ((partner_html(e, link),) for e in edits)))
+            for facts, edits in by_facts.items()
+        ]
+
+
+def partner_html(edit, link):
+    if edit.partner_title:
+        return format_html(
+            '<a href="{}{}/" title="{}">{}</a>',
+            link,
+            edit.partner,
+            edit.partner_title,
+            edit.partner,
+        )
+    return edit.partner
 
 
 @dataclass
@@ -110,6 +177,16 @@ class Direction:
     @property
     def count(self):
         return sum(len(group.edits) for group in self.groups)
+
+    @property
+    def ended_lines(self):
+        """The ended edits in lines of those ended on one day for one rationale:
+        [(deleted_on, rationale, "column 1 / column 2" pairs)], newest first."""
+        by_facts = {}
+        for edit in self.ended:
+            pair = f"{edit.column_1} / {edit.column_2}"
+            by_facts.setdefault((edit.deleted_on, edit.rationale), []).append(pair)
+        return [(*facts, ", ".join(pairs)) for facts, pairs in by_facts.items()]
 
 
 def directions(edits, code, today):
@@ -240,7 +317,7 @@ def billing_edits(code, today=None):
         facts.add_ons = [row for row in rows if row.primary == code]
     edits = []
     if ReleaseKind.NCCI_PTP in releases:
-        edits = list(PtpEdit.objects.touching(releases[ReleaseKind.NCCI_PTP], code))
+        edits = ptp_rows(releases[ReleaseKind.NCCI_PTP], code)
         facts.bundled_into_this, facts.this_bundled_into = directions(edits, code, today)
     if ReleaseKind.OPPS in releases:
         facts.opps = OppsStatus.objects.filter(

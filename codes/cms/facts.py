@@ -1,9 +1,12 @@
 """The Medicare facts a page shows for a code, from the newest fee-schedule release in effect:
 loaded in a fixed number of queries and put into words with codes/cms/indicators.py."""
 
+import threading
 from dataclasses import dataclass, field
 
 from django.db.models import Subquery
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from codes.cms import indicators
 from codes.cms.payment import is_paid, payments, spread
@@ -73,6 +76,19 @@ class MedicareFacts:
         return f"CMS: {sentence_case_after_colon(text)}" if text else ""
 
     @property
+    def locality_options(self):
+        """The locality picker's <option>s, the chosen one selected: built once per
+        release and process (`current_release_and_localities`), joined per request."""
+        options = _options_of(self.localities)
+        chosen = self.locality.key if self.locality else None
+        return mark_safe(
+            "".join(
+                html.replace("<option ", "<option selected ", 1) if key == chosen else html
+                for key, html in options
+            )
+        )
+
+    @property
     def chart(self):
         """What the code pays in the facility setting across localities, scaled for an SVG."""
         result = spread(self.row, self.localities, self.locality, setting=self.chart_setting)
@@ -106,6 +122,15 @@ class MedicareFacts:
                 for index, (label, amount, place) in enumerate(bars)
             ],
             "ticks": [CHART_LEFT + scaled(amount) for amount in result["all"]],
+            # The strip's 109 marks as one piece of SVG, built here: a template loop of
+            # four variables each cost more than the rest of the chart.
+            "ticks_svg": mark_safe(
+                "".join(
+                    f'<line x1="{x}" x2="{x}" y1="{28 * len(bars) + 4}" y2="{28 * len(bars) + 20}"'
+                    ' class="pay-chart-tick"></line>'
+                    for x in (CHART_LEFT + scaled(amount) for amount in result["all"])
+                )
+            ),
             "left": CHART_LEFT,
             "right": CHART_LEFT + width,
             "height": 28 * len(bars) + 24,
@@ -121,13 +146,59 @@ class MedicareFacts:
         return "facility" if self.row.nonfacility_na else "non_facility"
 
 
+# A release's localities never change after its import (a re-import replaces the
+# release), so each process keeps them, and their <option>s, per (release id, import time):
+# once the fee-schedule release in effect is known, its localities cost no query.
+_localities = {}
+_options = {}
+_localities_lock = threading.Lock()
+
+
+def _option(place):
+    return (
+        place.key,
+        format_html(
+            '<option value="{}">{} — {}</option>', place.key, place.state, place.display_name
+        ),
+    )
+
+
+def _keep(stamp, localities):
+    with _localities_lock:
+        if len(_localities) >= 8:  # old releases: keep the memory bounded
+            _localities.clear()
+            _options.clear()
+        _localities[stamp] = localities
+        _options[id(localities)] = [_option(place) for place in localities]
+
+
+def _options_of(localities):
+    return _options.get(id(localities)) or [_option(place) for place in localities]
+
+
+def forget_localities():
+    """Drop the kept localities (tests: a rolled-back release's id may come again)."""
+    with _localities_lock:
+        _localities.clear()
+        _options.clear()
+
+
 def current_release_and_localities():
-    """Return the release in effect and the localities to price with (2 queries)."""
+    """Return the release in effect and the localities to price with: 1 query when this
+    process has the release's localities already, else 2."""
     release = Release.objects.current()
+    stamp = (release.pk, release.imported_at) if release else None
+    kept = _localities.get(stamp)
+    if kept is not None:
+        return release, kept
+    # The newest release in effect that has localities: the current one, unless it came
+    # without its GPCI and locality files.
     with_localities = Release.objects.in_effect().filter(localities__isnull=False).values("pk")
     localities = list(
         Locality.objects.filter(release_id=Subquery(with_localities[:1])).order_by("state", "name")
     )
+    if localities and localities[0].release_id == release.pk:
+        _keep(stamp, localities)
     return release, localities
 
 
