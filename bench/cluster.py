@@ -219,6 +219,7 @@ def main():
     for command in (
         ["migrate", "-v0"],
         ["load_reference_data", "-v0"],
+        ["load_icd10cm", "-v0"],
         ["import_cms_pfs", "fixtures/cms/rvu25d", "-v0"],
         ["import_cms_edits", "fixtures/cms/ncci-2024-07", "--keep-existing", "-v0"],
         ["collectstatic", "--noinput", "-v0"],
@@ -332,7 +333,7 @@ def main():
         f"Command: .venv/bin/python bench/cluster.py --seconds {options.seconds} "
         f"--connections {options.connections} --edit-interval {options.edit_interval}"
     )
-    print(f"Set-up (migrate, content, CMS extracts): {setup_seconds:.0f} s")
+    print(f"Set-up (migrate, content, ICD-10-CM, CMS extracts): {setup_seconds:.0f} s")
     print(
         f"Instance B restarted: stopped at {restart['down_at']:.1f} s, serving again at "
         f"{restart['up_at']:.1f} s\n"
