@@ -103,6 +103,7 @@ def make_current(release, replacing=None, notes=None):
         Release.all_releases.filter(pk=release.pk).update(complete=True)
         bump_content_generation()
     release.complete = True
+    refresh_statistics(release)
     pause()
     if replacing is not None:
         try:
@@ -115,6 +116,19 @@ def make_current(release, replacing=None, notes=None):
                 f"all removed ({error}): no page shows them, and the next import of "
                 f"{release.label} removes them."
             )
+
+
+def refresh_statistics(release):
+    """Give PostgreSQL's planner the tables a release filled. Right after a bulk load its
+    statistics still call them nearly empty, and it chose plans for that: a word search of
+    the 98,000 diagnoses read every row (945 ms instead of 6 ms) until autovacuum came by.
+    Not on SQLite, where ANALYZE of a PTP quarter would hold the write lock for seconds and
+    the word searches go through FTS5 tables that need no statistics."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table, _ in row_tables(release):
+            cursor.execute(f"ANALYZE {table}")
 
 
 def row_tables(release):
