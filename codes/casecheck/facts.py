@@ -229,44 +229,24 @@ def read(doc):
                 # A length in a sentence about neither graft nor gap (an incision, a wound).
                 continue
             add(facts, found, negated=negated_sentence, plan=in_plan)
-        for match in STRANDS_RE.finditer(sent.text):
-            count = number(match.group(1))
-            if isinstance(count, int):
-                add(
-                    facts,
-                    Finding(
-                        "STRANDS",
-                        "count",
-                        make_evidence(
-                            sent.text,
-                            match.start(),
-                            match.end(),
-                            section_at(sections, sent.start_char),
-                        ),
-                        value=count,
-                    ),
-                    negated=negated_sentence,
-                    plan=in_plan,
-                )
-        for match in NERVE_COUNT_RE.finditer(sent.text):
-            count = number(match.group(1))
-            if isinstance(count, int):
-                add(
-                    facts,
-                    Finding(
-                        "NERVE_COUNT",
-                        "count",
-                        make_evidence(
-                            sent.text,
-                            match.start(),
-                            match.end(),
-                            section_at(sections, sent.start_char),
-                        ),
-                        value=count,
-                    ),
-                    negated=False,
-                    plan=in_plan,
-                )
+        # Counts of strands and of nerves; a nerve count stands even in a negated sentence
+        # ("two nerves were repaired, no graft").
+        for kind, pattern, negated in (
+            ("STRANDS", STRANDS_RE, negated_sentence),
+            ("NERVE_COUNT", NERVE_COUNT_RE, False),
+        ):
+            for match in pattern.finditer(sent.text):
+                count = number(match.group(1))
+                if isinstance(count, int):
+                    evidence = make_evidence(
+                        sent.text, match.start(), match.end(), section_at(sections, sent.start_char)
+                    )
+                    add(
+                        facts,
+                        Finding(kind, "count", evidence, value=count),
+                        negated=negated,
+                        plan=in_plan,
+                    )
         for match in SIDE_RE.finditer(sent.text):
             found = Finding(
                 "SIDE",
