@@ -182,11 +182,7 @@ def cached_for_readers(view):
             return response
         if not cacheable(request):
             return view(request, *args, **kwargs)
-        key = page_key(request, content_generation())
-        etag = etag_of(key)
-        if etag in request.headers.get("If-None-Match", ""):
-            return _not_modified(etag)
-        response = cached_page(key)
+        key, etag, response = cached_answer(request)
         if response is None:
             response = view(request, *args, **kwargs)
             if getattr(response, "is_rendered", True) is False:
@@ -202,6 +198,16 @@ def cached_for_readers(view):
 
     wrapper.serves_cached_pages = True
     return wrapper
+
+
+def cached_answer(request):
+    """(page key, ETag, answer) for an anonymous request: the answer is a 304 when the
+    reader holds the page already, the stored page, or None on a miss."""
+    key = page_key(request, content_generation())
+    etag = etag_of(key)
+    if etag in request.headers.get("If-None-Match", ""):
+        return key, etag, _not_modified(etag)
+    return key, etag, cached_page(key)
 
 
 def etag_of(key):
@@ -228,14 +234,10 @@ class PageCacheMiddleware:
     def __call__(self, request):
         if not self.may_answer(request):
             return self.get_response(request)
-        key = page_key(request, content_generation())
-        etag = etag_of(key)
-        if etag in request.headers.get("If-None-Match", ""):
-            response = _not_modified(etag)
-            response["Vary"] = "Cookie"
-            return response
-        response = cached_page(key)
+        _, _, response = cached_answer(request)
         if response is not None:
+            if response.status_code == 304:
+                response["Vary"] = "Cookie"
             return response
         request.page_to_store = None
         response = self.get_response(request)
