@@ -14,6 +14,12 @@ slots (`settings.PAGE_CACHE_SLOTS`, chosen by the key's hash) together with its 
 and a page larger than `MAX_CACHED_PAGE_BYTES` is not stored. So a flood of distinct
 searches, or pages of old generations, replace each other in the slots instead of growing
 the cache: at most slots x largest page, on Redis as on files.
+
+Beside whole pages, a view may keep the part of a page that depends on content only (a
+code page's article: `cached_document`), under the same generations and in slots of its
+own: readers the page cache cannot serve (logged in, or asking for a variant it has not
+stored) get the article without re-rendering it. So the cache holds at most twice the
+slots.
 """
 
 import hashlib
@@ -117,53 +123,96 @@ def page_key(request, generation):
 MAX_CACHED_PAGE_BYTES = 256 * 1024
 
 
-def slot_key(key):
-    """The cache key of the slot a page's key falls in."""
+def slot_key(key, kind="page"):
+    """The cache key of the slot a page's (or a document's) key falls in."""
     slot = int(key.rsplit(":", 1)[1][:12], 16) % settings.PAGE_CACHE_SLOTS
-    return f"page-slot:{slot}"
+    return f"{kind}-slot:{slot}"
 
 
-# The pages this process served last, by their full key, so a hot page costs no read and
-# unpickling (and, on files, decompressing) from the shared cache. Safe however long they
-# stay: the key holds the generations, read from the shared cache on every request, so after
-# a change anywhere in the cluster no request asks for an old key. Bounded: at most
-# HOT_PAGES x MAX_CACHED_PAGE_BYTES a process.
-HOT_PAGES = 32
-_hot = OrderedDict()
-_hot_lock = threading.Lock()
+class RecentlyUsed:
+    """The last few values this process used, by their full key, so a hot page or document
+    costs no read and unpickling (and, on files, decompressing) from the shared cache. Safe
+    however long they stay: keys hold the generations, read from the shared cache on every
+    request, so after a change anywhere in the cluster no request asks for an old key."""
+
+    def __init__(self, size):
+        self.size = size
+        self.values = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        return self.values.get(key)
+
+    def remember(self, key, value):
+        with self.lock:
+            self.values[key] = value
+            self.values.move_to_end(key)
+            while len(self.values) > self.size:
+                self.values.popitem(last=False)
+
+    def clear(self):
+        with self.lock:
+            self.values.clear()
 
 
-def _remember(key, response):
-    with _hot_lock:
-        _hot[key] = (response.status_code, response.content, list(response.items()))
-        _hot.move_to_end(key)
-        while len(_hot) > HOT_PAGES:
-            _hot.popitem(last=False)
+# Bounded: at most 32 x MAX_CACHED_PAGE_BYTES of pages and 64 documents (a code page's
+# article is about 60 KB) a process.
+_hot_pages = RecentlyUsed(32)
+_hot_documents = RecentlyUsed(64)
 
 
 def forget_hot_pages():
-    with _hot_lock:
-        _hot.clear()
+    _hot_pages.clear()
+    _hot_documents.clear()
 
 
 def cached_page(key):
     """Return the page stored under `key`, or None (the slot may hold another page)."""
-    hot = _hot.get(key)
+    hot = _hot_pages.get(key)
     if hot is not None:
         # A new response each time: the middleware on the way out sets per-request headers.
         status, content, headers = hot
         return HttpResponse(content, status=status, headers=dict(headers))
     stored = cache.get(slot_key(key))
     if stored is not None and stored[0] == key:
-        _remember(key, stored[1])
+        _remember_page(key, stored[1])
         return stored[1]
     return None
+
+
+def _remember_page(key, response):
+    _hot_pages.remember(key, (response.status_code, response.content, list(response.items())))
 
 
 def store_page(key, response):
     if len(response.content) <= MAX_CACHED_PAGE_BYTES:
         cache.set(slot_key(key), (key, response), PAGE_TIMEOUT)
-        _remember(key, response)
+        _remember_page(key, response)
+
+
+def cached_document(parts, build):
+    """Return the document `build()` makes, kept under `parts` and the generations.
+
+    A document is what a page shows that depends on content only, as a dict of strings
+    (for a code page: its article, title and description), so it is built once per change
+    of content and shared by every reader and variant the page cache cannot serve. `parts`
+    must name everything else it depends on (the code, the host, the query parameters it
+    reads). `build()` may return None (nothing to show): that is never kept.
+    """
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    key = f"document:{content_generation()}:{digest}"
+    document = _hot_documents.get(key)
+    if document is not None:
+        return document
+    stored = cache.get(slot_key(key, "document"))
+    if stored is not None and stored[0] == key:
+        _hot_documents.remember(key, stored[1])
+        return stored[1]
+    document = build()
+    if document is not None and sum(map(len, document.values())) <= MAX_CACHED_PAGE_BYTES:
+        cache.set(slot_key(key, "document"), (key, document), PAGE_TIMEOUT)
+        _hot_documents.remember(key, document)
+    return document
 
 
 def cached_for_readers(view):

@@ -63,12 +63,71 @@ def test_healthz_reports_503_when_the_database_is_unreachable(client, monkeypatc
 
 
 def test_unknown_query_parameters_are_answered_but_not_cached(client, django_assert_num_queries):
+    first = client.get("/codes/64868/", {"utm_source": "x"})
+    assert not first.has_header("ETag")  # the page was not stored
+    # The article was: rendered once per content change, whatever the query string.
+    with django_assert_num_queries(0):
+        again = client.get("/codes/64868/", {"utm_source": "y"})
+    assert not again.has_header("ETag")
+    assert article(again) == article(first)
+
+
+def article(response):
+    html = response.content.decode()
+    return html[html.index('<article class="code-page') : html.index("</article>")]
+
+
+def test_the_article_is_rendered_again_after_any_change(client, django_assert_num_queries):
     client.get("/codes/64868/", {"utm_source": "x"})
-    # The full code page again: the page was not stored. 19, not the first request's 21: the
-    # code's PTP rows of a release are kept in the shared cache (edit_facts.ptp_rows), the
+    code = CodeProcedure.objects.get(code="64868")
+    code.summary = "Changed after the article was kept."
+    code.save()
+    # The code page's article again: 19 queries, not the first request's 21: the code's
+    # PTP rows of a release are kept in the shared cache (edit_facts.ptp_rows), the
     # release's localities in the process (facts.current_release_and_localities).
     with django_assert_num_queries(19):
-        client.get("/codes/64868/", {"utm_source": "x"})
+        response = client.get("/codes/64868/", {"utm_source": "x"})
+    assert "Changed after the article was kept." in response.content.decode()
+    # A change the database's triggers see, with no signal (the catalogue generation).
+    CodeProcedure.objects.filter(code="64868").update(summary="Changed by an update().")
+    from codes.search import generation
+
+    generation.forget_recent_generation()
+    assert "Changed by an update()." in client.get("/codes/64868/", {"n": "2"}).content.decode()
+
+
+def test_logged_in_readers_get_the_shared_article_and_editors_their_own(
+    client, django_user_model, draft_code, django_assert_max_num_queries
+):
+    from django.test import Client
+
+    reader = Client()
+    reader.force_login(django_user_model.objects.create_user("reader", password="a-long-pw-1"))
+    reader.get("/codes/64868/")
+    with django_assert_max_num_queries(2):  # the session and the user; no content query
+        response = reader.get("/codes/64868/")
+    assert response.status_code == 200 and "private" in response["Cache-Control"]
+    assert article(response) == article(client.get("/codes/64868/", {"n": "1"}))
+
+    editor = django_user_model.objects.create_user("ed", password="a-long-pw-2", is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    editor.user_permissions.add(Permission.objects.get(codename="view_codeprocedure"))
+    staff = Client()
+    staff.force_login(editor)
+    draft_url = draft_code.get_absolute_url()
+    assert "Only editors can see this page" in staff.get(draft_url).content.decode()
+    # What an editor was shown is never kept for anyone else.
+    assert reader.get(draft_url).status_code == 404
+    assert client.get(draft_url, {"n": "1"}).status_code == 404
+
+
+def test_each_variant_of_the_article_is_its_own(client):
+    national = client.get("/codes/64868/", {"n": "1"}).content.decode()
+    alaska = client.get("/codes/64868/", {"n": "1", "locality": "02102-01"}).content.decode()
+    assert "Alaska (AK)" not in national and "Alaska (AK)" in alaska
+    asked = client.get("/codes/64868/", {"n": "1", "modifier": "50"}).content.decode()
+    assert "with modifier 50" in asked and "with modifier 50" not in national
 
 
 def test_each_host_gets_its_own_cached_page(settings):
@@ -194,7 +253,7 @@ def test_a_hot_page_is_served_from_the_process_and_never_after_a_change(client):
     from codes import cache as page_cache
 
     first = client.get("/codes/64868/")
-    assert len(page_cache._hot) == 1
+    assert len(page_cache._hot_pages.values) == 1
     again = client.get("/codes/64868/")
     assert again.content == first.content and again["ETag"] == first["ETag"]
     assert again["Content-Type"] == first["Content-Type"]
@@ -202,4 +261,4 @@ def test_a_hot_page_is_served_from_the_process_and_never_after_a_change(client):
     code.summary = "Changed since the page was kept."
     code.save()
     assert "Changed since the page was kept." in client.get("/codes/64868/").content.decode()
-    assert len(page_cache._hot) == 2
+    assert len(page_cache._hot_pages.values) == 2

@@ -9,8 +9,11 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
+from codes.cache import cached_document
 from codes.cms.edit_facts import billing_edits, where_covered
 from codes.cms.facts import medicare_facts, medicare_rows
 from codes.editorial import pending_revisions_of
@@ -28,7 +31,7 @@ from codes.models import (
 from codes.views.diagnoses import supporting_groups
 
 # The code page's sections in order, (anchor, heading): its table of contents. Each
-# anchor is a section's id in templates/codes/code_detail.html (tests/test_views.py
+# anchor is a section's id in templates/codes/code_document.html (tests/test_views.py
 # checks that each one is there, under its heading).
 CODE_PAGE_SECTIONS = [
     ("summary", "Summary"),
@@ -98,24 +101,51 @@ def code_list(request):
 def code_detail(request, code):
     if not is_cpt_code(code):
         raise Http404(f"“{code}” is not a CPT code: codes are five characters.")
+    locality = request.GET.get("locality", "").strip()
+    typed_modifier = request.GET.get("modifier", "")
+
+    def build():
+        return code_document(request, code, locality, typed_modifier)
+
+    if request.user.is_staff:
+        # Editors may see drafts and what waits for review: their article is their own.
+        document = build()
+    else:
+        # Everyone else reads the same published article: rendered once per content
+        # change and variant, for anonymous readers the page cache missed (a new query
+        # string) and for logged-in readers, whom the page cache never serves.
+        host = f"{request.scheme}://{request.get_host()}"
+        document = cached_document(("code", host, code, locality, typed_modifier), build)
+    if document is None:
+        return code_not_found(request, code)
+    return render(request, "codes/code_detail.html", {"document": document})
+
+
+def code_not_found(request, code):
+    release, rows = medicare_rows([code])
+    return render(
+        request,
+        "codes/code_not_found.html",
+        {
+            "code": code,
+            "nearest": visible_codes(request).nearest_to(code),
+            "cms_release": release,
+            "cms_row": rows.get(code),
+            "covered_on": where_covered(code),
+        },
+        status=404,
+    )
+
+
+def code_document(request, code, locality, typed_modifier):
+    """Render a code's article (templates/codes/code_document.html) with the page's title,
+    description and search-engine data, as strings; None if the reader may not see it."""
     codes = visible_codes(request)
     procedure = codes.for_detail_page().filter(code=code).first()
     if procedure is None:
-        release, rows = medicare_rows([code])
-        return render(
-            request,
-            "codes/code_not_found.html",
-            {
-                "code": code,
-                "nearest": codes.nearest_to(code),
-                "cms_release": release,
-                "cms_row": rows.get(code),
-                "covered_on": where_covered(code),
-            },
-            status=404,
-        )
+        return None
     sections = Section.objects.all()
-    medicare = medicare_facts(code, request.GET.get("locality", "").strip())
+    medicare = medicare_facts(code, locality)
     edits = billing_edits(code)
     for code_modifier in procedure.code_modifiers.all():
         code_modifier.cms_policy = medicare.policy_for_modifier(code_modifier.modifier.code)
@@ -128,10 +158,9 @@ def code_detail(request, code):
         .order_by("-code")
         .only("code", "title")
         .first(),
-        "json_ld": json_ld(procedure, request),
         "show_official_descriptor": settings.CPT_LICENSED and bool(procedure.official_descriptor),
         "next_code": codes.filter(code__gt=code).order_by("code").only("code", "title").first(),
-        "asked_modifier": modifier_asked_about(procedure, request.GET.get("modifier", "")),
+        "asked_modifier": modifier_asked_about(procedure, typed_modifier),
         "reviewer_credit": reviewer_credit(procedure.reviewed_by),
         "supporting_groups": supporting_groups(procedure),
         # The codes that are add-ons to this one, and the primaries of this one in our own
@@ -148,9 +177,14 @@ def code_detail(request, code):
         ],
         "page_sections": CODE_PAGE_SECTIONS,
     }
-    if request.user.is_staff:  # never cached: editors see what waits for review
+    if request.user.is_staff:
         context["pending_revisions"] = list(pending_revisions_of(procedure))
-    return render(request, "codes/code_detail.html", context)
+    return {
+        "article": render_to_string("codes/code_document.html", context, request),
+        "title": f"{procedure.code} {procedure.title}",
+        "description": f"{procedure.code}: {Truncator(procedure.summary).chars(155)}",
+        "json_ld": json_ld(procedure, request),
+    }
 
 
 def reviewer_credit(user):
