@@ -13,7 +13,11 @@ For each URL: wrk's requests per second, p50 and p99 latency (medians of N runs)
 the server's CPU time per request, the peak resident memory (VmHWM) of the processes that
 serve it, and how busy the rest of the machine was. "Cached" rows are the site as it runs
 (anonymous pages come from its page cache, codes/cache.py); "uncached" rows give every request
-its own query string (bench/wrk/unique.lua), so every one is a cache miss. Each run starts on
+its own query string (bench/wrk/unique.lua), so every one misses the page cache (a code
+page's article, rendered once per content change, is then served from the cache of
+articles, as for a logged-in reader); the "cold" row asks for a different code each request
+(bench/wrk/cold_codes.lua), so every one renders the page from the database, as the first
+request for each page after an edit or an import does. Each run starts on
 a quiet machine: the script waits for the previous run's queued requests to drain and for
 other work to stop (up to --quiet-wait seconds).
 
@@ -408,6 +412,8 @@ class Case:
     server: Server
     path: str
     unique: bool = False
+    # A different code each request (bench/wrk/cold_codes.lua): no page or article kept.
+    cold: bool = False
     runs: list = field(default_factory=list)
     peak_mb: float = 0.0
     alone_ms: float = 0.0
@@ -418,6 +424,8 @@ class Case:
 
     @property
     def shown_path(self):
+        if self.cold:
+            return "/codes/<a different code each request>/?n=<unique>"
         if not self.unique:
             return self.path
         return self.path + ("&" if "?" in self.path else "?") + "n=<unique>"
@@ -443,7 +451,9 @@ class Case:
 
 
 def wrk_command(args, case, duration):
-    script = WRK_SCRIPTS / ("unique.lua" if case.unique else "report.lua")
+    script = WRK_SCRIPTS / (
+        "cold_codes.lua" if case.cold else "unique.lua" if case.unique else "report.lua"
+    )
     command = [
         args.wrk,
         f"-t{args.threads}",
@@ -502,6 +512,8 @@ def cpu_seconds(who):
 def fetch(case, tag):
     """One request alone: (status, body size, seconds). Unique rows get their own query."""
     url = case.url + (("&" if "?" in case.path else "?") + f"n={tag}" if case.unique else "")
+    if case.cold:  # any code of the catalogue's 100,000, most likely never asked for yet
+        url = f"{case.server.base_url}/codes/{secrets.randbelow(100_000):05d}/?n={tag}"
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(url, timeout=60) as response:
@@ -764,12 +776,14 @@ def build_cases(gunicorn, datasette, database, static_path, row_id):
         Case("static", "static file (whitenoise)", gunicorn, static_path),
         Case("code", "code page, cached", gunicorn, f"/codes/{CODE}/"),
         Case("code-uncached", "code page, uncached", gunicorn, f"/codes/{CODE}/", True),
+        Case("code-cold", "code page, cold", gunicorn, "/codes/00000/", True, cold=True),
         Case("row", "row page", datasette, f"/{db}/{TABLE}/{row_id}"),
     ]
     faster = "≥ 3x, lower p99"
     comparisons = [
         Comparison("code page (cached) / row page", "code", "row", faster, "speed+p99"),
         Comparison("code page (uncached) / row page", "code-uncached", "row", faster, "speed+p99"),
+        Comparison("code page (cold) / row page", "code-cold", "row", faster, "speed+p99"),
         Comparison("code page (cached) / static file", "code", "static", "≥ 70%", "static"),
     ]
     for words in SEARCHES:
