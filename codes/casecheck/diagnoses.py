@@ -153,7 +153,8 @@ def candidates(case, codes):
                     f"Injury of the {nerve_name(nerve.key)} repaired, initial encounter: a "
                     "repair is active treatment (D-2)."
                     if seventh == "A"
-                    else "Sequela of the old injury, after the palsy code (D-3, §8.7)."
+                    else f"Sequela of the old injury of the {nerve_name(nerve.key)}, after the "
+                    "palsy code (D-3, §8.7)."
                 )
                 confidence = INJURY.get(nerve.key, ("", "", "P-ICD"))[2]
                 found.candidates.append(Candidate(code, why, "D-1, D-2", confidence))
