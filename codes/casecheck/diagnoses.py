@@ -68,42 +68,54 @@ def seventh_character(case, codes):
     return "A"
 
 
-def injury_code(case, seventh):
-    """The injury code the note supports, or (None, question)."""
-    nerve = case.nerve
-    side_known = case.side in SIDE
-    if nerve == "digital":
-        if not side_known or not case.digits:
-            return (
-                None,
-                "Side and finger are needed for the digital-nerve injury code "
-                "(S64.3- thumb, S64.49- other fingers, S94.- toes).",
+def nerve_name(key):
+    """The nerve as the vocabulary first names it ("median nerve", "thenar motor branch")."""
+    from codes.casecheck.vocabulary import NERVE_PHRASES
+
+    return NERVE_PHRASES.get(key, [key.replace("_", " ")])[0]
+
+
+def injury_codes(nerve, seventh):
+    """The injury codes one repaired nerve (engine.RepairedNerve) supports, one per side (and
+    per finger for a digital nerve), or ([], question) when a fact is missing."""
+    name = nerve_name(nerve.key)
+    if nerve.key == "digital":
+        if len(nerve.sides) != 1 or not nerve.digits:
+            return [], (
+                f"Side and finger are needed for the {name} injury code "
+                "(S64.3- thumb, S64.49- other fingers, S94.- toes)."
             )
-        digit = case.digits[0]
-        if digit == "thumb":
-            return f"S64.3{SIDE[case.side]}X{seventh}", ""
-        if (case.side, digit) in OTHER_FINGERS:
-            return f"S64.49{OTHER_FINGERS[(case.side, digit)]}{seventh}", ""
-        return None, "Toe digital nerves probably fall under S94.8- (index mapping [R])."
-    if nerve in BY_LEVEL:
-        level = next((lv for lv in ("hand", "forearm", "arm") if lv in case.levels), None)
+        side = nerve.sides[0]
+        codes = []
+        for digit in nerve.digits:
+            if digit == "thumb":
+                codes.append(f"S64.3{SIDE[side]}X{seventh}")
+            elif (side, digit) in OTHER_FINGERS:
+                codes.append(f"S64.49{OTHER_FINGERS[(side, digit)]}{seventh}")
+            else:
+                return [], "Toe digital nerves probably fall under S94.8- (index mapping [R])."
+        return codes, ""
+    if nerve.key in BY_LEVEL:
+        level = next((lv for lv in ("hand", "forearm", "arm") if lv in nerve.levels), None)
         if level is None:
-            return (
-                None,
-                f"Level of the {nerve} nerve injury (wrist/hand, forearm, upper arm) "
-                "decides S64.-, S54.- or S44.-.",
+            return [], (
+                f"Level of the {name} injury (wrist/hand, forearm, upper arm) "
+                "decides S64.-, S54.- or S44.-."
             )
-        if not side_known:
-            return None, "Side not stated: needed for the injury code."
-        return f"{BY_LEVEL[nerve][level]}{SIDE[case.side]}X{seventh}", ""
-    if nerve in INJURY:
-        pattern = INJURY[nerve][0]
-        if ("{side" in pattern) and not side_known:
-            return None, "Side not stated: needed for the injury code."
-        return pattern.format(
-            side=SIDE.get(case.side, "0"), side9=SIDE9.get(case.side, "9"), seventh=seventh
-        ), ""
-    return None, ""
+        if not nerve.sides:
+            return [], f"Side not stated for the {name}: needed for its injury code."
+        return [f"{BY_LEVEL[nerve.key][level]}{SIDE[side]}X{seventh}" for side in nerve.sides], ""
+    if nerve.key in INJURY:
+        pattern = INJURY[nerve.key][0]
+        if "{side" not in pattern:
+            return [pattern.format(seventh=seventh)], ""
+        if not nerve.sides:
+            return [], f"Side not stated for the {name}: needed for its injury code."
+        return [
+            pattern.format(side=SIDE[side], side9=SIDE9[side], seventh=seventh)
+            for side in nerve.sides
+        ], ""
+    return [], ""
 
 
 def candidates(case, codes):
@@ -131,23 +143,28 @@ def candidates(case, codes):
                 )
             )
     if case.finding("CAUSE", "laceration"):
-        code, question = injury_code(case, seventh)
-        if code:
-            why = (
-                "Injury of the nerve repaired, initial encounter: a repair is active "
-                "treatment (D-2)."
-                if seventh == "A"
-                else "Sequela of the old injury, after the palsy code (D-3, §8.7)."
-            )
-            confidence = INJURY.get(case.nerve, ("", "", "P-ICD"))[2]
-            found.candidates.append(Candidate(code, why, "D-1, D-2", confidence))
-            if code.startswith("S04"):
-                found.questions.append(
-                    "Code also any open wound of the head (S01.-) or skull fracture (S02.-), "
-                    "and code first any intracranial injury (S06.-) (D-6)."
+        # Every repaired nerve has its own injury code (side, level or finger of its own).
+        for nerve in case.repaired:
+            nerve_codes, question = injury_codes(nerve, seventh)
+            for code in nerve_codes:
+                if any(c.code == code for c in found.candidates):
+                    continue  # two nerves of one code (radial and ulnar digital of a finger)
+                why = (
+                    f"Injury of the {nerve_name(nerve.key)} repaired, initial encounter: a "
+                    "repair is active treatment (D-2)."
+                    if seventh == "A"
+                    else f"Sequela of the old injury of the {nerve_name(nerve.key)}, after the "
+                    "palsy code (D-3, §8.7)."
                 )
-        elif question:
-            found.questions.append(question)
+                confidence = INJURY.get(nerve.key, ("", "", "P-ICD"))[2]
+                found.candidates.append(Candidate(code, why, "D-1, D-2", confidence))
+            if question and question not in found.questions:
+                found.questions.append(question)
+        if any(c.code.startswith("S04") for c in found.candidates):
+            found.questions.append(
+                "Code also any open wound of the head (S01.-) or skull fracture (S02.-), "
+                "and code first any intracranial injury (S06.-) (D-6)."
+            )
     validate(found)
     return found
 

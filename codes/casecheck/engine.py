@@ -42,6 +42,18 @@ DIGIT_CODES = {"64831", "64832", "64890", "64891", "64895", "64896"}
 
 
 @dataclass
+class RepairedNerve:
+    """One repaired nerve as its ICD-10-CM injury code needs it, read from the sentences that
+    name it (a sentence naming no repaired nerve goes with the last one named), or from the
+    whole note where those sentences say nothing."""
+
+    key: str
+    sides: list  # "right", "left" or both; empty when the note does not say which
+    levels: set
+    digits: list
+
+
+@dataclass
 class Case:
     """The facts of a note, resolved into what the rules ask about."""
 
@@ -64,6 +76,8 @@ class Case:
     # Nerves repaired by another technique than the primary's ({nerve: technique}): each
     # takes its own primary code.
     mixed: dict = field(default_factory=dict)
+    # Every repaired nerve with its own side, level and digits, for its diagnosis codes.
+    repaired: list = field(default_factory=list)
 
     def finding(self, kind, key=None):
         return self.facts.has(kind, key)
@@ -162,7 +176,8 @@ def resolve(facts):
         case.stage = 1
     elif facts.has("FINDING", "stage_2"):
         case.stage = 2
-    own = own_techniques(facts, case.nerves)
+    sentences = nerve_sentences(facts, case.nerves)
+    own = own_techniques(facts, sentences)
     if len({t for t in own.values() if t}) > 1:
         case.technique = own.get(case.nerve) or case.technique
         case.mixed = {n: t for n, t in own.items() if t and t != case.technique}
@@ -172,32 +187,68 @@ def resolve(facts):
     elif sides:
         case.side = sides.pop()
     case.nerve_count = count_nerves(case, facts)
+    case.repaired = [repaired_nerve(case, facts, nerve, sentences[nerve]) for nerve in case.nerves]
     return case
 
 
-def own_techniques(facts, nerves):
-    """{repaired nerve: its technique}, read from the sentences that name it (a sentence that
-    names no repaired nerve goes with the last one named before it): the bridging technique
-    first, then a direct repair, None when its sentences name none."""
+def nerve_sentences(facts, nerves):
+    """{repaired nerve: the indexes of the sentences that are about it}: those that name it,
+    and those that name no repaired nerve after the last sentence that did ("The median nerve
+    was divided. It was repaired end-to-end.")."""
     by_sentence = {}
     for finding in facts.findings:
-        if finding.kind in {"NERVE", "TECHNIQUE"} and finding.sentence >= 0:
+        if finding.sentence >= 0:
             by_sentence.setdefault(finding.sentence, []).append(finding)
-    techniques = {nerve: set() for nerve in nerves}
+    sentences = {nerve: set() for nerve in nerves}
     last = []
     for index in sorted(by_sentence):
-        items = by_sentence[index]
-        named = [f.key for f in items if f.kind == "NERVE" and f.key in techniques]
-        found = {f.key for f in items if f.kind == "TECHNIQUE"}
+        named = [f.key for f in by_sentence[index] if f.kind == "NERVE" and f.key in sentences]
         last = named or last
         for nerve in last:
-            techniques[nerve] |= found
+            sentences[nerve].add(index)
+    return sentences
+
+
+def own_techniques(facts, sentences):
+    """{repaired nerve: its technique}, read from its sentences (`nerve_sentences`): the
+    bridging technique first, then a direct repair, None when its sentences name none."""
     own = {}
-    for nerve, found in techniques.items():
+    for nerve, indexes in sentences.items():
+        found = {f.key for f in facts.all("TECHNIQUE") if f.sentence in indexes}
         own[nerve] = next((t for t in BRIDGING_ORDER if t in found), None) or (
             "direct" if "direct" in found else None
         )
     return own
+
+
+LIMB_LEVELS = {"hand", "forearm", "arm"}
+
+
+def repaired_nerve(case, facts, nerve, indexes):
+    """The side, level and digits of one repaired nerve. Its side is the one written next to
+    it ("the left ulnar nerve"); a nerve with none takes the note's side only when the note
+    names a single side, never a guess between two. Its level and digits are those of its
+    own sentences, else the note's."""
+    sides = facts.all("SIDE")
+    own_sides = {f.key for f in sides if f.nerve == nerve}
+    if not own_sides:
+        stated = {f.key for f in sides}
+        own_sides = stated if stated in ({"right"}, {"left"}) else set()
+    if "bilateral" in own_sides:
+        own_sides = {"right", "left"}
+    levels = {f.key for f in facts.all("LEVEL") if f.sentence in indexes}
+    if not levels & LIMB_LEVELS:
+        levels = case.levels
+    digits = []
+    for finding in facts.all("DIGIT"):
+        if finding.sentence in indexes and finding.key not in digits:
+            digits.append(finding.key)
+    return RepairedNerve(
+        nerve,
+        [side for side in ("right", "left") if side in own_sides],
+        levels,
+        digits or case.digits,
+    )
 
 
 # Direct repairs: the nerves one add-on counts (+64832 digital nerves, +64837 the hand and

@@ -93,7 +93,11 @@ class Finding:
     value: object = None
     why_not: str = ""  # "negated or hypothetical", "in the plan"
     qualifier: str = ""  # e.g. "radial" in "radial digital nerve"
-    sentence: int = -1  # the index of its sentence in the note (phrases of the vocabulary)
+    sentence: int = -1  # the index of its sentence in the note
+    # For a SIDE: the nerve named nearest to it in its sentence ("" when the sentence names
+    # none), so each repaired nerve gets its own side ("the right median nerve and the left
+    # ulnar nerve").
+    nerve: str = ""
 
 
 @dataclass
@@ -248,20 +252,31 @@ def read(doc):
                         plan=in_plan,
                     )
         for match in SIDE_RE.finditer(sent.text):
+            nerves = nerves_by_sentence.get(index, [])
+            nearest = nearest_nerve(match, nerves)
             found = Finding(
                 "SIDE",
                 match.group(1).lower(),
                 make_evidence(
                     sent.text, match.start(), match.end(), section_at(sections, sent.start_char)
                 ),
+                sentence=index,
+                nerve=nearest[2] if nearest else "",
             )
-            if donor_side(sent.text, match, nerves_by_sentence.get(index, [])):
+            if donor_side(sent.text, match, nerves):
                 found.qualifier = "donor"
                 found.why_not = DONOR_SIDE
                 facts.not_counted.append(found)
                 continue
             add(facts, found, negated=False, plan=False)
     return facts
+
+
+def nearest_nerve(match, nerves):
+    """The (start, end, key) of the nerve named nearest to a side in its sentence, or None."""
+    if not nerves:
+        return None
+    return min(nerves, key=lambda n: max(n[0] - match.end(), match.start() - n[1], 0))
 
 
 def donor_side(text, match, nerves):
@@ -271,10 +286,7 @@ def donor_side(text, match, nerves):
     ("harvested from the left leg"), or just after it with no repaired nerve in the
     sentence ("the left calf, the donor site")."""
     if nerves:
-        nearest = min(
-            nerves,
-            key=lambda n: max(n[0] - match.end(), match.start() - n[1], 0),
-        )
+        nearest = nearest_nerve(match, nerves)
         if nearest[2] in vocabulary.DONOR_NERVES:
             return True
         if max(nearest[0] - match.end(), match.start() - nearest[1], 0) <= 3:

@@ -78,3 +78,23 @@ def test_a_side_not_stated_is_asked_for_not_guessed():
 def test_a_facial_injury_reminds_of_the_wound_and_fracture_codes():
     result = check_note((NOTES / "facial_graft_short.txt").read_text(encoding="utf-8"))
     assert any("S01.-" in q for q in result.diagnoses.questions)
+
+
+def test_each_repaired_nerve_gets_its_own_side_or_a_question():
+    # Two sides in the note and none next to the median nerve: its side is asked for, never
+    # borrowed from the ulnar nerve's.
+    result = check_note(
+        "Glass injuries to the right and left forearm. The median nerve was repaired "
+        "end-to-end. The right ulnar nerve was repaired end-to-end."
+    )
+    assert [c.code for c in result.diagnoses.candidates] == ["S54.01XA"]
+    assert "Side not stated for the median nerve" in result.diagnoses.questions[0]
+
+
+def test_a_digital_nerve_of_each_finger_gets_its_own_code():
+    result = check_note(
+        "Left hand saw laceration. The radial digital nerve of the left index finger was "
+        "repaired end-to-end with 9-0 nylon. The ulnar digital nerve of the left middle "
+        "finger was repaired end-to-end with 9-0 nylon."
+    )
+    assert [c.code for c in result.diagnoses.candidates] == ["S64.491A", "S64.493A"]

@@ -60,6 +60,20 @@ def test_the_json_answer_carries_the_same_findings(client):
     assert [c["code"] for c in data["diagnoses"]["candidates"]] == [] or data["diagnoses"]
 
 
+def test_every_repaired_nerve_has_its_diagnosis_in_the_answer(client):
+    note = (
+        "Left neck stab wound. The marginal mandibular branch of the left facial nerve was "
+        "repaired end-to-end with 10-0 nylon. The left hypoglossal nerve was also severed and "
+        "was repaired with 9-0 epineurial sutures."
+    )
+    data = post_json(client, {"note": note}).json()
+    candidates = data["diagnoses"]["candidates"]
+    assert [c["code"] for c in candidates] == ["S04.52XA", "S04.892A"]
+    assert "facial nerve" in candidates[0]["why"] and "hypoglossal nerve" in candidates[1]["why"]
+    html = client.post("/check/", {"note": note}).content.decode()
+    assert "<strong>S04.52XA</strong>" in html and "<strong>S04.892A</strong>" in html
+
+
 def test_missing_length_names_both_codes(client):
     note = "Right facial nerve sacrificed at parotidectomy; a sural nerve graft was interposed."
     data = post_json(client, {"note": note}).json()
