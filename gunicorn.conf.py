@@ -6,7 +6,11 @@ Every value can be overridden with gunicorn's own GUNICORN_CMD_ARGS or the varia
 import hashlib
 import multiprocessing
 import os
+import subprocess
+import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
@@ -20,14 +24,22 @@ control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET") or PER_INSTANCE
 control_socket_mode = 0o600
 
 
+ROOT = Path(__file__).resolve().parent
+
+
 def instance_control_socket(pid):
-    """This checkout's var/run/gunicorn-<master pid>.ctl (the folder owner only); a path
-    too long for a Unix socket goes to the temporary folder under a hash of it."""
-    run_dir = Path(__file__).resolve().parent / "var" / "run"
-    path = run_dir / f"gunicorn-{pid}.ctl"
+    return instance_socket(f"gunicorn-{pid}.ctl")
+
+
+def instance_socket(name):
+    """This checkout's var/run/<name> (the folder owner only); a path too long for a Unix
+    socket goes to the temporary folder under a hash of it."""
+    run_dir = ROOT / "var" / "run"
+    path = run_dir / name
     if len(str(path)) > 100:
         digest = hashlib.sha256(str(path).encode()).hexdigest()[:16]
-        return os.path.join(tempfile.gettempdir(), f"cpt-reference-{digest}.ctl")
+        suffix = name.rsplit(".", 1)[-1]
+        return os.path.join(tempfile.gettempdir(), f"cpt-reference-{digest}.{suffix}")
     run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     return str(path)
 
@@ -36,6 +48,44 @@ def on_starting(server):
     if server.cfg.control_socket == PER_INSTANCE:
         server.cfg.set("control_socket", instance_control_socket(os.getpid()))
     server.log.info("Control socket: %s", server.cfg.control_socket)
+    if os.environ.get("CASECHECK_READER", "process") != "in-worker":
+        start_case_check_reader(server)
+
+
+# The case check's reader (codes/casecheck/reader.py): spaCy and the pipeline live in one
+# process of their own, so the web workers stay small; the workers, forked after this, find
+# its socket in their environment. CASECHECK_READER=in-worker reads in each worker instead.
+_reader = {"process": None, "stopping": False}
+
+
+def start_case_check_reader(server):
+    path = instance_socket(f"casecheck-{os.getpid()}.sock")
+    os.environ["CASECHECK_READER_SOCKET"] = path
+
+    def keep_running():
+        while not _reader["stopping"]:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "codes.casecheck.reader", path], cwd=ROOT
+            )
+            _reader["process"] = process
+            server.log.info("Case check reader started (pid %s): %s", process.pid, path)
+            code = process.wait()
+            if not _reader["stopping"]:
+                server.log.warning("Case check reader stopped (exit %s); restarting", code)
+                time.sleep(1)
+
+    threading.Thread(target=keep_running, name="casecheck-reader", daemon=True).start()
+
+
+def on_exit(server):
+    _reader["stopping"] = True
+    process = _reader["process"]
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 worker_class = "gthread"

@@ -11,13 +11,22 @@ one process, as a worker would be: resident memory after Django has served a pag
 to build the pipeline and the memory after it, then --runs checks of a synthetic 2,000-word
 note through `check_note` and through POST /api/check (the whole request). Markdown on
 stdout. Target (issue 18): p95 <= 200 ms; a worker under 150 MB or the reason written down.
+
+Then, served as the site runs (`gunicorn --config gunicorn.conf.py`, one worker): seven
+pages, every note of tests/casecheck/notes/ and --runs checks of the long note over HTTP,
+and the resident memory of the web worker and of the case check's reader process (the one
+process that loads spaCy: codes/casecheck/reader.py).
 """
 
 import argparse
 import json
+import os
+import socket
 import statistics
+import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from cms_import import fresh_database, manage, pages_in_process
@@ -53,6 +62,77 @@ def long_note(words=2_000):
     return " ".join(text.split()[:words])
 
 
+def process_rss_mb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def children(pid):
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def post_note(base, note):
+    request = urllib.request.Request(
+        f"{base}/api/check",
+        data=json.dumps({"note": note}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def served(env, note, runs):
+    """Memory of the worker and of the reader under gunicorn, and the check over HTTP."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", "gunicorn.conf.py",
+         "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
+        cwd=ROOT, env={**env, "WEB_CONCURRENCY": "1", "ALLOWED_HOSTS": "127.0.0.1"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(300):
+            try:
+                post_note(base, "The ulnar digital nerve was repaired end-to-end.")
+                break
+            except OSError:  # not listening yet, or the reader still building (503)
+                time.sleep(0.1)
+        for path in ("/", "/codes/64831/", "/codes/64868/", "/search/?q=graft",
+                     "/diagnoses/G51.0/", "/check/", "/codes/"):  # fmt: skip
+            urllib.request.urlopen(base + path, timeout=60).read()
+        processes = children(server.pid)
+        reader = [p for p in processes if b"codes.casecheck.reader" in
+                  Path(f"/proc/{p}/cmdline").read_bytes()]  # fmt: skip
+        workers = [p for p in processes if p not in reader]
+        pages_only = max(process_rss_mb(p) for p in workers)
+        for path in sorted(NOTES.glob("*.txt")):
+            post_note(base, path.read_text())
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            post_note(base, note)
+            timings.append((time.perf_counter() - started) * 1000)
+        return {
+            "worker_pages": pages_only,
+            "worker_checks": max(process_rss_mb(p) for p in workers),
+            "reader": sum(process_rss_mb(p) for p in reader),
+            "worker_spacy": any("/spacy/" in Path(f"/proc/{p}/maps").read_text() for p in workers),
+            "notes": len(list(NOTES.glob("*.txt"))),
+            "timings": timings,
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -63,8 +143,6 @@ def main():
     parser.add_argument("--runs", type=int, default=100)
     options = parser.parse_args()
     env = {"DATABASE_URL": f"sqlite:///{DATABASE}", "SECRET_KEY": "bench-only"}
-    import os
-
     env = {**os.environ, **env}
     print("setting up the bench database…", file=sys.stderr)
     fresh_database(env, DATABASE)
@@ -119,6 +197,25 @@ def main():
     print(f"| after serving pages, spaCy not loaded (loaded: {spacy_loaded}) | {before:.0f} |")
     print(f"| after building the pipeline | {after_build:.0f} |")
     print(f"| after {2 * options.runs + 1} checks | {after_checks:.0f} |")
+
+    print("\nserving with gunicorn…", file=sys.stderr)
+    result = served(env, note, options.runs)
+    timings = result["timings"]
+    p50, p95 = statistics.median(timings), percentile(timings, 0.95)
+    print(
+        f"\nServed (gunicorn.conf.py, one worker of 4 threads, its case check reader): "
+        f"POST /api/check of the long note over HTTP, {options.runs} runs: p50 {p50:.0f} ms, "
+        f"p95 {p95:.0f} ms.\n"
+    )
+    print("| resident memory (VmRSS) | MB |")
+    print("| --- | ---: |")
+    print(f"| web worker after 7 pages | {result['worker_pages']:.0f} |")
+    checked = f"{result['notes']} notes and {options.runs} long ones"
+    print(
+        f"| web worker after {checked} (spaCy loaded in it: {result['worker_spacy']}) "
+        f"| {result['worker_checks']:.0f} |"
+    )
+    print(f"| the case check's reader process | {result['reader']:.0f} |")
 
 
 if __name__ == "__main__":

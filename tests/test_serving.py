@@ -1,5 +1,6 @@
 """The real server: gunicorn with two workers sharing the cache, and the deploy check."""
 
+import json
 import os
 import secrets
 import socket
@@ -79,6 +80,62 @@ def test_an_edit_is_visible_at_once_through_two_workers(site_env):
         server.wait(timeout=20)
 
 
+def children(pid):
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def loads_spacy(pid):
+    return "/spacy/" in Path(f"/proc/{pid}/maps").read_text()
+
+
+def test_the_case_check_reads_in_its_own_process_and_workers_stay_small(site_env):
+    """gunicorn's master starts the case check's reader; the web workers send it the note
+    and never load spaCy (codes/casecheck/reader.py); it goes when gunicorn goes."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(GUNICORN), "--config", "gunicorn.conf.py", "--workers", "2", "--threads", "2",
+         "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
+        cwd=ROOT, env=site_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    note = "The left facial nerve was repaired with a 3 cm sural nerve graft."
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/check",
+        data=json.dumps({"note": note}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        for _ in range(200):
+            try:
+                fetch(f"http://127.0.0.1:{port}/healthz")
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    answer = json.loads(response.read())
+                break
+            except OSError:  # not started yet, or the reader still building (503)
+                time.sleep(0.1)
+        assert [p["code"] for p in answer["proposed"]] == ["64885"]
+        processes = children(server.pid)
+        reader = [pid for pid in processes if "codes.casecheck.reader" in cmdline(pid)]
+        workers = [pid for pid in processes if pid not in reader]
+        assert len(reader) == 1 and len(workers) == 2
+        assert loads_spacy(reader[0])
+        assert not any(loads_spacy(pid) for pid in workers)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    for _ in range(100):
+        if not Path(f"/proc/{reader[0]}").exists():
+            break
+        time.sleep(0.1)
+    assert not Path(f"/proc/{reader[0]}").exists()
+
+
+def cmdline(pid):
+    return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+
+
 def test_deploy_check_is_clean_with_production_settings():
     env = {
         "PATH": os.environ["PATH"],
@@ -97,6 +154,7 @@ def test_each_gunicorn_instance_gets_its_own_control_socket(monkeypatch):
     import runpy
     from types import SimpleNamespace
 
+    monkeypatch.setenv("CASECHECK_READER", "in-worker")  # no reader process from a test
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     paths = []
     for pid in (1001, 1002):

@@ -11,8 +11,7 @@ import datetime
 from dataclasses import dataclass, field, replace
 
 from codes.casecheck import diagnoses, rules
-from codes.casecheck.facts import read
-from codes.casecheck.pipeline import get_pipeline
+from codes.casecheck.reader import read_note
 from codes.casecheck.vocabulary import DONOR_NERVES, FACIAL_DONORS
 
 MAJOR_NERVES = {"median", "ulnar", "radial", "musculocutaneous", "axillary", "femoral",
@@ -393,8 +392,7 @@ def primary_evidence(case):
 
 def check(text, today=None):
     """Check one note. The text is read and dropped: nothing here keeps it."""
-    doc = get_pipeline()(text)
-    facts = read(doc)
+    facts = read_note(text)
     case = resolve(facts)
     result = CaseResult(words=facts.words, not_counted=facts.not_counted)
 
