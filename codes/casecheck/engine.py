@@ -180,14 +180,31 @@ def resolve(facts):
     if len({t for t in own.values() if t}) > 1:
         case.technique = own.get(case.nerve) or case.technique
         case.mixed = {n: t for n, t in own.items() if t and t != case.technique}
+    case.nerve_count = count_nerves(case, facts)
+    case.repaired = [repaired_nerve(case, facts, nerve, sentences[nerve]) for nerve in case.nerves]
     sides = set(facts.keys("SIDE"))
-    if "bilateral" in sides or {"right", "left"} <= sides:
+    if "bilateral" not in sides and sides_by_nerve(case):
+        # The right median and the left ulnar nerve: two nerves, one side each, not one
+        # procedure on both sides (50).
+        case.side = SIDE_BY_NERVE
+    elif "bilateral" in sides or {"right", "left"} <= sides:
         case.side = "bilateral"
     elif sides:
         case.side = sides.pop()
-    case.nerve_count = count_nerves(case, facts)
-    case.repaired = [repaired_nerve(case, facts, nerve, sentences[nerve]) for nerve in case.nerves]
     return case
+
+
+SIDE_BY_NERVE = "by nerve"
+
+
+def sides_by_nerve(case):
+    """{nerve: its side} when the repaired nerves each have one side and they differ."""
+    own = {nerve.key: nerve.sides for nerve in case.repaired}
+    if len(own) < 2 or any(len(sides) != 1 for sides in own.values()):
+        return {}
+    if len({sides[0] for sides in own.values()}) < 2:
+        return {}
+    return {nerve: sides[0] for nerve, sides in own.items()}
 
 
 def nerve_sentences(facts, nerves):
@@ -778,6 +795,21 @@ def suggest_modifiers(case, result):
                     "RT" if case.side == "right" else "LT",
                     code,
                     f"The note says {case.side} side.",
+                    "R7-1",
+                    "R",
+                )
+            )
+        if case.side == SIDE_BY_NERVE:
+            each = ", ".join(
+                f"{nerve.replace('_', ' ')} {side}" for nerve, side in sides_by_nerve(case).items()
+            )
+            hints.append(
+                ModifierHint(
+                    "RT/LT",
+                    code,
+                    f"The nerves were repaired on different sides ({each}): RT or LT on each "
+                    "line by the nerve it reports; not 50, which is one procedure on both "
+                    "sides.",
                     "R7-1",
                     "R",
                 )

@@ -98,3 +98,16 @@ def test_a_digital_nerve_of_each_finger_gets_its_own_code():
         "finger was repaired end-to-end with 9-0 nylon."
     )
     assert [c.code for c in result.diagnoses.candidates] == ["S64.491A", "S64.493A"]
+
+
+def test_two_nerves_on_different_sides_get_rt_or_lt_not_50():
+    """The right median and the left ulnar nerve: each line takes the side of the nerve it
+    reports; 50 is one procedure on both sides."""
+    result = check_note(NOTES.joinpath("median_right_ulnar_left.txt").read_text())
+    modifiers = {m.modifier for m in result.modifiers}
+    assert "50" not in modifiers and "RT/LT" in modifiers
+    hint = next(m for m in result.modifiers if m.modifier == "RT/LT")
+    assert "median right" in hint.reason and "ulnar left" in hint.reason
+    # One nerve repaired on both sides is still 50.
+    bilateral = check_note(NOTES.joinpath("bilateral_facial.txt").read_text())
+    assert "50" in {m.modifier for m in bilateral.modifiers}
