@@ -5,8 +5,9 @@
     .venv/bin/python bench/import_under_load.py --cms pfs   # CMS's RVU25D fee schedule
 
 It builds a fresh SQLite database in a temporary folder (migrated, reference content
-loaded, one superuser), writes a CSV of `--rows` new codes in the import's own format
-(codes/csv_format.py: the columns the admin's export writes), serves the site with gunicorn
+loaded with the ICD-10-CM release the admin checks diagnoses against, one superuser),
+writes a CSV of `--rows` new codes in the import's own format (codes/csv_format.py: the
+columns the admin's export writes), serves the site with gunicorn
 (the project's gunicorn.conf.py), and runs `manage.py import_codes` on the file in one
 process while this one, every second, logs in to the admin with a fresh session, opens
 code 64868's change form and saves it with a new summary. It reports the import's time and
@@ -253,6 +254,9 @@ def main():
     }
     manage(env, "migrate", "-v0")
     manage(env, "load_reference_data", "-v0")
+    # The admin checks a code's supporting diagnoses against the current ICD-10-CM release:
+    # without one, every save of 64868 is refused by the form and measures nothing.
+    manage(env, "load_icd10cm", "-v0")
     manage(env, "collectstatic", "--noinput", "-v0")
     code_pk, taken, columns = manage(env, "shell", "-v0", "-c", SETUP).splitlines()
     if options.cms:

@@ -41,6 +41,7 @@ from codes.models import (
     Specialty,
     SupportingDiagnosis,
 )
+from codes.models.catalogue import HistoryWithLists
 
 PUBLISH_PERMISSION = "codes.publish_codeprocedure"
 
@@ -308,6 +309,9 @@ def save_edit(instance, user, note, created=False):
         if created:
             instance.created_by = user
             instance.editorial_state = EditorialState.DRAFT
+            if instance._state.adding:
+                # Its first history entry records its lists, empty: no need to read them.
+                HistoryWithLists.no_lists_yet(instance)
         else:
             instance.version = (
                 CodeProcedure.objects.filter(pk=instance.pk).values_list("version", flat=True)

@@ -155,3 +155,50 @@ def test_every_markdown_field_has_a_length_limit():
         Modifier._meta.get_field("description"),
     ]
     assert all(field.max_length and field.max_length <= MARKDOWN_MAX_LENGTH for field in fields)
+
+
+def test_a_code_s_history_entry_records_its_lists_reading_each_once(
+    django_assert_num_queries,
+):
+    from codes.history import lists_at
+
+    code = CodeProcedure.objects.get(code="64868")
+    lists = {
+        name: sorted(getattr(code, name).values_list("pk", flat=True))
+        for name in ("specialties", "places_of_service", "nerves", "sources")
+    }
+    filled = sum(1 for ids in lists.values() if ids)
+    assert filled >= 2  # the test means something only with lists to record
+    code.title = "Neurorrhaphy, renamed"
+    code._change_reason = "A test renames it."
+    # The code's UPDATE, its history entry's INSERT, one SELECT a list and one INSERT a
+    # list that has rows. simple-history read the code again before each list (four more).
+    with django_assert_num_queries(2 + 4 + filled):
+        code.save()
+    entry = code.history.first()
+    assert entry.history_change_reason == "A test renames it."
+    assert {name: sorted(ids) for name, ids in lists_at(entry).items()} == lists
+
+
+def test_a_new_code_s_first_history_entry_records_its_lists_empty_without_reading_them(
+    django_assert_num_queries, django_user_model
+):
+    from codes import editorial
+    from codes.history import lists_at
+
+    user = django_user_model.objects.create_user("author")
+    code = new_code("64999")
+    # The code's INSERT and its history entry's INSERT: a new code has no list to read.
+    with django_assert_num_queries(2):
+        editorial.save_edit(code, user, "A new code.", created=True)
+    entry = code.history.get()
+    assert (entry.history_type, entry.history_user, entry.history_change_reason) == (
+        "+", user, "A new code.",
+    )  # fmt: skip
+    assert lists_at(entry) == {
+        "specialties": [], "places_of_service": [], "nerves": [], "sources": [],
+    }  # fmt: skip
+    # Its next entry, once an editor gives it a list, reads and records it.
+    specialty = Specialty.objects.order_by("pk").first()
+    code.specialties.set([specialty])
+    assert lists_at(code.history.first())["specialties"] == [specialty.pk]
