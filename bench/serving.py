@@ -55,6 +55,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WRK_SCRIPTS = ROOT / "bench" / "wrk"
 VAR_BENCH = ROOT / "var" / "bench"
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+# The published codes of the shared catalogue, one a line, for bench/wrk/cold_codes.lua.
+COLD_CODES = VAR_BENCH / "published_codes.txt"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 
 CATALOG_CODES = 100_000
@@ -467,6 +469,8 @@ def wrk_command(args, case, duration):
     ]
     if case.unique:
         command += ["--", secrets.token_hex(4)]  # a new set of query strings per run
+    if case.cold:
+        command.append(str(COLD_CODES))
     return command
 
 
@@ -512,8 +516,9 @@ def cpu_seconds(who):
 def fetch(case, tag):
     """One request alone: (status, body size, seconds). Unique rows get their own query."""
     url = case.url + (("&" if "?" in case.path else "?") + f"n={tag}" if case.unique else "")
-    if case.cold:  # any code of the catalogue's 100,000, most likely never asked for yet
-        url = f"{case.server.base_url}/codes/{secrets.randbelow(100_000):05d}/?n={tag}"
+    if case.cold:  # a published code of the catalogue, most likely never asked for yet
+        code = secrets.choice(COLD_CODES.read_text().split())
+        url = f"{case.server.base_url}/codes/{code}/?n={tag}"
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(url, timeout=60) as response:
@@ -770,13 +775,27 @@ def stop_on_signal(signum, frame):
     raise SystemExit(128 + signum)  # unwinds through main's finally: the servers stop
 
 
+def write_published_codes(database):
+    """The list bench/wrk/cold_codes.lua asks for: every published code (a draft's page is
+    a 404, which wrk would count as an error and which costs what a 404 costs)."""
+    connection = read_only(database)
+    try:
+        codes = [row[0] for row in connection.execute(
+            "SELECT code FROM codes_codeprocedure WHERE editorial_state = 'published'"
+        )]  # fmt: skip
+    finally:
+        connection.close()
+    COLD_CODES.write_text("\n".join(codes) + "\n")
+
+
 def build_cases(gunicorn, datasette, database, static_path, row_id):
+    write_published_codes(database)
     db = database.stem
     cases = [
         Case("static", "static file (whitenoise)", gunicorn, static_path),
         Case("code", "code page, cached", gunicorn, f"/codes/{CODE}/"),
         Case("code-uncached", "code page, uncached", gunicorn, f"/codes/{CODE}/", True),
-        Case("code-cold", "code page, cold", gunicorn, "/codes/00000/", True, cold=True),
+        Case("code-cold", "code page, cold", gunicorn, "/codes/", True, cold=True),
         Case("row", "row page", datasette, f"/{db}/{TABLE}/{row_id}"),
     ]
     faster = "≥ 3x, lower p99"

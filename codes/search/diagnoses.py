@@ -102,7 +102,13 @@ def matching_ids(word_query, release_id, low, high, shown, using):
             f"{query_sql}) DESC, code LIMIT %s"
         )
         ranked_params = [*params, *query_params, shown]
-        in_order = f"SELECT id {where} ORDER BY code LIMIT %s"
+        # Materialised: matches from the word index, then sorted. Left to itself the planner
+        # walks the code index and parses each title until it has a page, most of the
+        # table for a common word ("fracture": 180 ms against 40).
+        in_order = (
+            f"WITH matched AS MATERIALIZED (SELECT id, code {where}) "
+            "SELECT id FROM matched ORDER BY code LIMIT %s"
+        )
     else:
         where = (
             "FROM codes_diagnosis_fts WHERE codes_diagnosis_fts MATCH %s "

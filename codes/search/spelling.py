@@ -28,9 +28,14 @@ def indexed_words_like(word, sees_drafts=False):
                     [word, word],
                 )
             else:
+                # Similar words from the distinct vocabulary, kept when a published code
+                # holds them: the public table has a row per word and code, and a trigram
+                # scan of it reads every code of a common word (migration 0023).
                 cursor.execute(
-                    f"SELECT word FROM {PUBLIC_WORDS_TABLE['postgresql']} WHERE word %% %s "
-                    "GROUP BY word ORDER BY similarity(word, %s) DESC LIMIT 20",
+                    "SELECT v.word FROM codes_searchvocabulary v WHERE v.word %% %s "
+                    f"AND EXISTS (SELECT 1 FROM {PUBLIC_WORDS_TABLE['postgresql']} p "
+                    "WHERE p.word = v.word) "
+                    "ORDER BY similarity(v.word, %s) DESC LIMIT 20",
                     [word, word],
                 )
             return {found for (found,) in cursor.fetchall()}
