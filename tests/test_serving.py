@@ -42,6 +42,15 @@ def site_env(tmp_path):
     return env
 
 
+def start_gunicorn(env, port):
+    """The project's gunicorn.conf.py with two workers of two threads."""
+    return subprocess.Popen(
+        [str(GUNICORN), "--config", "gunicorn.conf.py", "--workers", "2", "--threads", "2",
+         "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
 def fetch(url):
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.read().decode()
@@ -49,11 +58,7 @@ def fetch(url):
 
 def test_an_edit_is_visible_at_once_through_two_workers(site_env):
     port = free_port()
-    server = subprocess.Popen(
-        [str(GUNICORN), "--config", "gunicorn.conf.py", "--workers", "2", "--threads", "2",
-         "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
-        cwd=ROOT, env=site_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    server = start_gunicorn(site_env, port)
     url = f"http://127.0.0.1:{port}/codes/64868/"
     try:
         for _ in range(100):
@@ -95,11 +100,7 @@ def test_the_case_check_reads_in_its_own_process_and_workers_stay_small(site_env
     """gunicorn's master starts the case check's reader; the web workers send it the note
     and never load spaCy (codes/casecheck/reader.py); it goes when gunicorn goes."""
     port = free_port()
-    server = subprocess.Popen(
-        [str(GUNICORN), "--config", "gunicorn.conf.py", "--workers", "2", "--threads", "2",
-         "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"],
-        cwd=ROOT, env=site_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    server = start_gunicorn(site_env, port)
     note = "The left facial nerve was repaired with a 3 cm sural nerve graft."
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/check",
