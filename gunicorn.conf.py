@@ -31,16 +31,21 @@ def instance_control_socket(pid):
     return instance_socket(f"gunicorn-{pid}.ctl")
 
 
-def instance_socket(name):
+def instance_socket(name, root=ROOT):
     """This checkout's var/run/<name> (the folder owner only); a path too long for a Unix
-    socket goes to the temporary folder under a hash of it."""
-    run_dir = ROOT / "var" / "run"
+    socket goes to a folder of this user's own in the temporary folder, under a hash of it
+    (never straight into /tmp, where another user could take the name first)."""
+    run_dir = root / "var" / "run"
     path = run_dir / name
     if len(str(path)) > 100:
         digest = hashlib.sha256(str(path).encode()).hexdigest()[:16]
         suffix = name.rsplit(".", 1)[-1]
-        return os.path.join(tempfile.gettempdir(), f"cpt-reference-{digest}.{suffix}")
+        run_dir = Path(tempfile.gettempdir()) / f"cpt-reference-{os.getuid()}"
+        path = run_dir / f"{digest}.{suffix}"
     run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder = run_dir.stat()
+    if folder.st_uid != os.getuid() or folder.st_mode & 0o077:
+        raise SystemExit(f"{run_dir} must belong to this user alone (mode 0700) to hold sockets")
     return str(path)
 
 
@@ -55,37 +60,61 @@ def on_starting(server):
 # The case check's reader (codes/casecheck/reader.py): spaCy and the pipeline live in one
 # process of their own, so the web workers stay small; the workers, forked after this, find
 # its socket in their environment. CASECHECK_READER=in-worker reads in each worker instead.
-_reader = {"process": None, "stopping": False}
+# Its state hangs on the arbiter, which outlives a reload (HUP re-reads this file).
+READER_STATE = "casecheck_reader"
 
 
 def start_case_check_reader(server):
     path = instance_socket(f"casecheck-{os.getpid()}.sock")
     os.environ["CASECHECK_READER_SOCKET"] = path
+    state = {"process": None, "stopping": False}
+    setattr(server, READER_STATE, state)
 
     def keep_running():
-        while not _reader["stopping"]:
+        pause = 1
+        while not state["stopping"]:
+            started = time.monotonic()
             process = subprocess.Popen(
                 [sys.executable, "-m", "codes.casecheck.reader", path], cwd=ROOT
             )
-            _reader["process"] = process
+            state["process"] = process
             server.log.info("Case check reader started (pid %s): %s", process.pid, path)
             code = process.wait()
-            if not _reader["stopping"]:
-                server.log.warning("Case check reader stopped (exit %s); restarting", code)
-                time.sleep(1)
+            if state["stopping"]:
+                break
+            # One that keeps failing at start is retried ever more slowly (up to a minute),
+            # not every second with spaCy loaded each time.
+            pause = 1 if time.monotonic() - started > 60 else min(pause * 2, 60)
+            server.log.warning(
+                "Case check reader stopped (exit %s); restarting in %s s", code, pause
+            )
+            time.sleep(pause)
 
     threading.Thread(target=keep_running, name="casecheck-reader", daemon=True).start()
 
 
-def on_exit(server):
-    _reader["stopping"] = True
-    process = _reader["process"]
+def stop_case_check_reader(server, stopping=True):
+    state = getattr(server, READER_STATE, None)
+    if state is None:
+        return
+    state["stopping"] = stopping
+    process = state["process"]
     if process is not None and process.poll() is None:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def on_reload(server):
+    """A reload (HUP) brings new code: the reader is stopped and started again by its
+    keeper with it."""
+    stop_case_check_reader(server, stopping=False)
+
+
+def on_exit(server):
+    stop_case_check_reader(server)
 
 
 worker_class = "gthread"

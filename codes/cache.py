@@ -22,6 +22,7 @@ stored) get the article without re-rendering it. So the cache holds at most twic
 slots.
 """
 
+import datetime
 import hashlib
 import threading
 import time
@@ -46,14 +47,16 @@ PAGE_TIMEOUT = 60 * 60 * 24
 
 def content_generation():
     """Return the page key's generations: the content generation (started if the cache
-    has none) and the catalogue generation."""
+    has none), the catalogue generation, and today's date: a CMS or ICD-10-CM release
+    imported ahead of its effective date becomes the one in effect at midnight, with no
+    save to move a generation."""
     generation = cache.get(GENERATION_KEY)
     if generation is None:
         # A fresh cache (or an evicted key) starts from the clock, never from an old
         # number, so no stale page can be served under a recycled generation.
         cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
         generation = cache.get(GENERATION_KEY)
-    return f"{generation}.{recent_generation()}"
+    return f"{generation}.{recent_generation()}.{datetime.date.today().isoformat()}"
 
 
 _held = threading.local()
@@ -141,7 +144,11 @@ class RecentlyUsed:
         self.lock = threading.Lock()
 
     def get(self, key):
-        return self.values.get(key)
+        with self.lock:
+            value = self.values.get(key)
+            if value is not None:
+                self.values.move_to_end(key)  # least recently used goes first
+            return value
 
     def remember(self, key, value):
         with self.lock:

@@ -317,7 +317,11 @@ def save_edit(instance, user, note, created=False):
                 CodeProcedure.objects.filter(pk=instance.pk).values_list("version", flat=True)
             ).get() + 1
         instance.updated_by = user
-    record(instance, user, note)
+    try:
+        record(instance, user, note)
+    finally:
+        # A save that recorded no history must not leave the mark for a later one.
+        instance.__dict__.pop(HistoryWithLists.KNOWN, None)
     return instance
 
 

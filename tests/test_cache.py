@@ -262,3 +262,15 @@ def test_a_hot_page_is_served_from_the_process_and_never_after_a_change(client):
     code.save()
     assert "Changed since the page was kept." in client.get("/codes/64868/").content.decode()
     assert len(page_cache._hot_pages.values) == 2
+
+
+def test_junk_parameters_share_one_article(client, django_assert_num_queries):
+    """What the article cannot show is not part of its key: a value that is no modifier,
+    and the part of a bad locality past what the message quotes."""
+    client.get("/codes/64868/", {"modifier": "junk", "locality": "x" * 30})
+    with django_assert_num_queries(0):
+        client.get("/codes/64868/", {"modifier": "also-junk", "locality": "x" * 40})
+    asked = client.get("/codes/64868/", {"modifier": " 50 ", "n": "1"})
+    with django_assert_num_queries(0):
+        again = client.get("/codes/64868/", {"modifier": "50", "n": "2"})
+    assert article(asked) == article(again) and "with modifier 50" in article(again)

@@ -172,3 +172,16 @@ def test_each_gunicorn_instance_gets_its_own_control_socket(monkeypatch):
     assert all(str(pid) in path for pid, path in zip((1001, 1002), paths, strict=True))
     assert not any(".gunicorn" in path for path in paths)
     assert config["control_socket_mode"] == 0o600
+
+
+def test_a_socket_path_too_long_goes_to_a_folder_of_the_users_own(monkeypatch):
+    import runpy
+    import stat
+
+    monkeypatch.setenv("CASECHECK_READER", "in-worker")
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    path = Path(config["instance_socket"]("casecheck-1.sock", Path("/no/" + "deep/" * 30)))
+    folder = path.parent.stat()
+    assert path.name.endswith(".sock") and len(str(path)) < 100
+    assert path.parent.name == f"cpt-reference-{os.getuid()}"  # never /tmp itself
+    assert folder.st_uid == os.getuid() and stat.S_IMODE(folder.st_mode) == 0o700

@@ -5,7 +5,10 @@ decide each, the facts still missing, add-ons, modifiers, edits and diagnoses.
 note is never stored, cached or logged (docs/casecheck.md).
 """
 
+import re
+
 MAX_NOTE_CHARS = 20_000
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class NoteRefused(ValueError):
@@ -32,7 +35,9 @@ def clean_note(text):
         )
     if "\x00" in text or sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r") > 10:
         raise NoteRefused("This looks like a binary file, not the text of a note.")
-    return text
+    # A lone surrogate (half a character, from a broken copy or a JSON escape) is no text
+    # at all: the tokenizer cannot encode it. Shown as the replacement character.
+    return LONE_SURROGATE.sub("\ufffd", text)
 
 
 def check_note(text, today=None):

@@ -99,7 +99,8 @@ def facts_from_json(data):
 
 
 def send(connection, message):
-    body = json.dumps(message, ensure_ascii=False).encode()
+    # ASCII JSON: a lone surrogate in a pasted note travels as an escape, not an error.
+    body = json.dumps(message).encode()
     connection.sendall(struct.pack(">I", len(body)) + body)
 
 
@@ -155,11 +156,12 @@ def serve(path):
         server = ReaderServer(path, ReadOneNote)
     finally:
         os.umask(previous)
+    # Watched from the start: a master that dies while the pipeline builds is noticed too.
+    threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
     # Connections made while the pipeline builds (about a second) wait in the queue.
     from codes.casecheck.pipeline import get_pipeline
 
     get_pipeline()
-    threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
     try:
         server.serve_forever()
     finally:

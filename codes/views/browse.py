@@ -101,8 +101,11 @@ def code_list(request):
 def code_detail(request, code):
     if not is_cpt_code(code):
         raise Http404(f"“{code}” is not a CPT code: codes are five characters.")
-    locality = request.GET.get("locality", "").strip()
-    typed_modifier = request.GET.get("modifier", "")
+    # Only what the article can show of the two parameters, so junk values share one kept
+    # article: a locality key is 8 characters and a bad one is quoted to 20; a modifier is
+    # two letters or digits, else ignored.
+    locality = request.GET.get("locality", "").strip()[:21]
+    typed_modifier = modifier_typed(request.GET.get("modifier", ""))
 
     def build():
         return code_document(request, code, locality, typed_modifier)
@@ -176,11 +179,14 @@ def code_document(request, code, locality, typed_modifier):
             if relation.relation_type == RelationType.ADD_ON_TO
         ],
         "page_sections": CODE_PAGE_SECTIONS,
+        "cpt_copyright_year": settings.CPT_COPYRIGHT_YEAR,
     }
     if request.user.is_staff:
         context["pending_revisions"] = list(pending_revisions_of(procedure))
     return {
-        "article": render_to_string("codes/code_document.html", context, request),
+        # Without the request: no context processor, so nothing of the reader (user,
+        # permissions, CSRF token, messages) can reach an article other readers share.
+        "article": render_to_string("codes/code_document.html", context),
         "title": f"{procedure.code} {procedure.title}",
         "description": f"{procedure.code}: {Truncator(procedure.summary).chars(155)}",
         "json_ld": json_ld(procedure, request),
@@ -197,11 +203,17 @@ def reviewer_credit(user):
     return "a reviewer"
 
 
-def modifier_asked_about(procedure, typed):
+def modifier_typed(value):
     """The modifier a coder typed after the code in the search box ("64868-50" arrives as
-    ?modifier=50), with this code's note on it; None unless it is a modifier we know."""
-    typed = typed.strip().upper()
-    if not (len(typed) == 2 and typed.isascii() and typed.isalnum()):
+    ?modifier=50), upper-cased; "" unless it has a modifier's shape."""
+    typed = value.strip().upper()
+    return typed if len(typed) == 2 and typed.isascii() and typed.isalnum() else ""
+
+
+def modifier_asked_about(procedure, typed):
+    """The modifier typed (`modifier_typed`) with this code's note on it; None unless it is
+    a modifier we know."""
+    if not typed:
         return None
     for code_modifier in procedure.code_modifiers.all():  # prefetched: no query
         if code_modifier.modifier.code == typed:

@@ -74,12 +74,17 @@ def test_the_reader_answers_as_the_web_process_would(client, reader, monkeypatch
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     here = check(client)
     assert here.status_code == 200 and here.json()["proposed"]
+    odd_here = check(client, "\ud800 " + NOTE)  # in this process too: never a 500
+    assert odd_here.status_code == 200
     monkeypatch.setenv(SOCKET_VARIABLE, path)
     with caplog.at_level(logging.DEBUG):
         there = check(client)
         refused = check(client, "x" * 20_001)  # refused before it reaches the reader
     assert there.status_code == 200 and there.json() == here.json()
     assert refused.status_code == 413
+    # A lone surrogate (pasted from a broken document) crosses as an escape, not an error.
+    odd = check(client, "\ud800 " + NOTE)
+    assert odd.status_code == 200 and odd.json() == odd_here.json()
     # Nothing it printed, and nothing logged here, holds the note.
     process.terminate()
     process.wait(timeout=10)
