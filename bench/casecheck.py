@@ -30,6 +30,7 @@ import urllib.request
 from pathlib import Path
 
 from cms_import import fresh_database, manage, pages_in_process
+from serving import child_pids
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = ROOT / "var" / "bench" / "casecheck.sqlite3"
@@ -69,13 +70,6 @@ def process_rss_mb(pid):
     return float("nan")
 
 
-def children(pid):
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
-
-
 def post_note(base, note):
     request = urllib.request.Request(
         f"{base}/api/check",
@@ -108,7 +102,7 @@ def served(env, note, runs):
         for path in ("/", "/codes/64831/", "/codes/64868/", "/search/?q=graft",
                      "/diagnoses/G51.0/", "/check/", "/codes/"):  # fmt: skip
             urllib.request.urlopen(base + path, timeout=60).read()
-        processes = children(server.pid)
+        processes = child_pids(server.pid)
         reader = [p for p in processes if b"codes.casecheck.reader" in
                   Path(f"/proc/{p}/cmdline").read_bytes()]  # fmt: skip
         workers = [p for p in processes if p not in reader]

@@ -220,9 +220,13 @@ def free_port():
 
 
 def child_pids(pid):
+    """The children of every thread of `pid` (gunicorn's master starts the case check's
+    reader from a thread of its own)."""
     try:
         return [
-            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            int(child)
+            for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()
         ]
     except OSError:
         return []

@@ -180,11 +180,10 @@ def cached_page(key):
         # A new response each time: the middleware on the way out sets per-request headers.
         status, content, headers = hot
         return HttpResponse(content, status=status, headers=dict(headers))
-    stored = cache.get(slot_key(key))
-    if stored is not None and stored[0] == key:
-        _remember_page(key, stored[1])
-        return stored[1]
-    return None
+    stored = read_slot(key)
+    if stored is not None:
+        _remember_page(key, stored)
+    return stored
 
 
 def _remember_page(key, response):
@@ -193,8 +192,18 @@ def _remember_page(key, response):
 
 def store_page(key, response):
     if len(response.content) <= MAX_CACHED_PAGE_BYTES:
-        cache.set(slot_key(key), (key, response), PAGE_TIMEOUT)
+        write_slot(key, response)
         _remember_page(key, response)
+
+
+def read_slot(key, kind="page"):
+    """The value stored under `key`, or None: its slot may hold another key's value."""
+    stored = cache.get(slot_key(key, kind))
+    return stored[1] if stored is not None and stored[0] == key else None
+
+
+def write_slot(key, value, kind="page"):
+    cache.set(slot_key(key, kind), (key, value), PAGE_TIMEOUT)
 
 
 def cached_document(parts, build):
@@ -211,13 +220,13 @@ def cached_document(parts, build):
     document = _hot_documents.get(key)
     if document is not None:
         return document
-    stored = cache.get(slot_key(key, "document"))
-    if stored is not None and stored[0] == key:
-        _hot_documents.remember(key, stored[1])
-        return stored[1]
+    document = read_slot(key, "document")
+    if document is not None:
+        _hot_documents.remember(key, document)
+        return document
     document = build()
     if document is not None and sum(map(len, document.values())) <= MAX_CACHED_PAGE_BYTES:
-        cache.set(slot_key(key, "document"), (key, document), PAGE_TIMEOUT)
+        write_slot(key, document, "document")
         _hot_documents.remember(key, document)
     return document
 
