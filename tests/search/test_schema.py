@@ -78,6 +78,43 @@ def test_triggers_leave_the_index_as_a_full_rebuild_would():
     assert search_documents() == by_triggers
 
 
+def test_a_change_rewrites_only_the_rows_it_changes():
+    """PostgreSQL keeps a rewritten row's old version until vacuum, and a vacuumed table keeps
+    its size: refreshing every part of a code for each link it gains left a bulk-loaded
+    catalogue's search tables four times their live size, and a common word's search read
+    all of it. So a refresh writes only the rows whose text changed."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's row versions; SQLite's FTS5 tables are written by FTS5")
+    from codes.search.fulltext import FIELD_GROUPS
+
+    code = CodeProcedure.objects.get(code="64868")
+
+    def row_versions():
+        tables = ["codes_searchentry", *(group.part_table for group in FIELD_GROUPS)]
+        with connection.cursor() as cursor:
+            versions = {}
+            for table in tables:
+                cursor.execute(f"SELECT xmin::text FROM {table} WHERE rowid = %s", [code.pk])
+                versions[table] = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT word, xmin::text FROM codes_searchvocabulary_public WHERE code_id = %s",
+                [code.pk],
+            )
+            return versions, dict(cursor.fetchall())
+
+    before, public_before = row_versions()
+    code.specialties.add(Specialty.objects.create(slug="chiropody", name="Chiropody"))
+    after, public_after = row_versions()
+    changed = {table for table in before if before[table] != after[table]}
+    assert changed == {"codes_searchentry", "codes_searchpart_tags"}
+    # One new public word; the others stay the rows they were.
+    assert set(public_after) - set(public_before) == {"chiropody"}
+    assert all(public_after[word] == public_before[word] for word in public_before)
+
+    CodeProcedure.objects.filter(pk=code.pk).update(summary=code.summary)  # no change
+    assert row_versions() == (after, public_after)
+
+
 def tables_named_in(sql):
     """The catalogue tables an SQL text reads (the index's own tables left out)."""
     return {
