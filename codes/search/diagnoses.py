@@ -3,10 +3,10 @@ names, by code ("G51.0", "g510", "S04.51XA"), by prefix ("S04.5": the code and e
 under it) or by words ("Bell's palsy") in their titles and inclusion terms.
 
 Words go through the diagnosis word index of migration 0019: FTS5 on SQLite, a GIN index
-over the title's tsvector on PostgreSQL. A common word ("encounter") is in tens of thousands
-of titles; ranking them all would cost more than the page's budget, so past
-`RANKED_AT_MOST` matches they come in the tabular list's order instead (still every one
-counted). The page and the typeahead both call `find_diagnoses`.
+over the titles' stored tsvector on PostgreSQL (migration 0024). A common word
+("encounter") is in tens of thousands of titles; ranking them all would cost more than the
+page's budget, so past `RANKED_AT_MOST` matches they come in the tabular list's order
+instead (still every one counted). The page and the typeahead both call `find_diagnoses`.
 """
 
 from dataclasses import dataclass, field
@@ -91,47 +91,52 @@ def matching_ids(word_query, release_id, low, high, shown, using):
     """(how many rows of the release hold the words, the ids of the first `shown`)."""
     connection = connections[using]
     if connection.vendor == "postgresql":
-        query_sql, query_params = word_query.postgresql()
-        # `release_id + 0`: the word index must drive. A release holds nearly every row, so
-        # its index never narrows a word search, but statistics taken while a release was
-        # being replaced can call it rare, and the planner then parsed every title of the
-        # release (1.7 s a search, against milliseconds through the word index).
-        where = (
-            "FROM codes_diagnosis WHERE release_id + 0 = %s AND "
-            f"to_tsvector('english', search_text) @@ {query_sql}"
-        )
-        params = [release_id, *query_params]
-        ranked = (
-            f"SELECT id {where} ORDER BY ts_rank(to_tsvector('english', search_text), "
-            f"{query_sql}) DESC, code LIMIT %s"
-        )
-        ranked_params = [*params, *query_params, shown]
-        # Materialised: matches from the word index, then sorted. Left to itself the planner
-        # walks the code index and parses each title until it has a page, most of the
-        # table for a common word ("fracture": 180 ms against 40).
-        in_order = (
-            f"WITH matched AS MATERIALIZED (SELECT id, code {where}) "
-            "SELECT id FROM matched ORDER BY code LIMIT %s"
-        )
-    else:
-        where = (
-            "FROM codes_diagnosis_fts WHERE codes_diagnosis_fts MATCH %s "
-            "AND rowid BETWEEN %s AND %s"
-        )
-        params = [word_query.fts5(), low, high]
-        ranked = f"SELECT rowid {where} ORDER BY rank, rowid LIMIT %s"
-        ranked_params = [*params, shown]
-        in_order = f"SELECT rowid {where} ORDER BY rowid LIMIT %s"
+        return postgresql_matching_ids(connection, word_query, release_id, shown)
+    where = (
+        "FROM codes_diagnosis_fts WHERE codes_diagnosis_fts MATCH %s AND rowid BETWEEN %s AND %s"
+    )
+    params = [word_query.fts5(), low, high]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) {where}", params)
         (total,) = cursor.fetchone()
         if total == 0:
             return 0, []
         if total <= RANKED_AT_MOST:
-            cursor.execute(ranked, ranked_params)
+            cursor.execute(f"SELECT rowid {where} ORDER BY rank, rowid LIMIT %s", [*params, shown])
         else:
-            cursor.execute(in_order, [*params, shown])
+            cursor.execute(f"SELECT rowid {where} ORDER BY rowid LIMIT %s", [*params, shown])
         return total, [row[0] for row in cursor.fetchall()]
+
+
+def postgresql_matching_ids(connection, word_query, release_id, shown):
+    """`matching_ids` in one pass over the matches: counted as they are ordered, ranked by
+    the stored vector (migration 0024) unless there are more than RANKED_AT_MOST."""
+    query_sql, query_params = word_query.postgresql()
+    # `release_id + 0`: the word index must drive. A release holds nearly every row, so its
+    # index never narrows a word search, but statistics taken while a release was being
+    # replaced can call it rare, and the planner then parsed every title of the release
+    # (1.7 s a search, against milliseconds through the word index). Materialised: the
+    # matches come from the word index, then are sorted; left to itself the planner walks
+    # the code index instead, most of the table for a common word ("fracture").
+    # The vector is read again only to rank (by primary key, a few thousand rows at most):
+    # carried through the count for every match, it cost a common word more than the rank.
+    sql = f"""
+        WITH matched AS MATERIALIZED (
+            SELECT id, code, count(*) OVER () AS total
+            FROM codes_diagnosis
+            WHERE release_id + 0 = %s AND search_words @@ {query_sql}
+        )
+        SELECT m.id, m.total FROM matched m
+        ORDER BY CASE WHEN m.total <= %s THEN (
+                SELECT ts_rank(d.search_words, {query_sql}) FROM codes_diagnosis d
+                WHERE d.id = m.id
+            ) END DESC NULLS LAST, m.code
+        LIMIT %s"""
+    params = [release_id, *query_params, RANKED_AT_MOST, *query_params, shown]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return (rows[0][1] if rows else 0), [row[0] for row in rows]
 
 
 def linked_procedures(diagnoses, visible_codes):
