@@ -330,6 +330,18 @@ class SearchFilterBase(django_filters.FilterSet):
         """Parameters the search applies itself (text, sort, page) filter nothing here."""
         return queryset
 
+    def get_form_class(self):
+        """The form class, built once per FilterSet class. django-filter builds a new one,
+        with new fields, for every instance: a search request spent more time there than in
+        validating its few parameters. Sharing it is safe: every form copies its class's
+        fields (and a model field's queryset) when it is made, as any Django form does."""
+        cls = type(self)
+        form_class = cls.__dict__.get("_shared_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            cls._shared_form_class = form_class
+        return form_class
+
     def selections(self):
         """{facet parameter: the values chosen for it, as in the query string}."""
         cleaned = self.form.cleaned_data

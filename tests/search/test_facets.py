@@ -128,3 +128,19 @@ def test_a_new_release_moves_the_medicare_facets(client):
 
 def test_a_bad_global_period_is_a_400(client):
     assert client.get("/search/", {"q": "nerve", "global_period": "999"}).status_code == 400
+
+
+def test_a_value_added_after_the_first_search_is_accepted_at_once(client):
+    """The form class is built once and shared (facets.SearchFilterBase.get_form_class):
+    each form must still read the vocabulary as it is now, and check values per request."""
+    from codes.models import Specialty
+
+    assert client.get("/search/", {"q": "nerve", "specialty": "neurosurgery"}).status_code == 200
+    assert client.get("/search/", {"specialty": "chiropody"}).status_code == 400
+    code = CodeProcedure.objects.get(code="64840")
+    code.specialties.add(Specialty.objects.create(slug="chiropody", name="Chiropody"))
+    cache.clear()
+    response = client.get("/search/", {"specialty": "chiropody"})
+    assert response.status_code == 200
+    assert [c.code for c in response.context["page"].object_list] == ["64840"]
+    assert client.get("/search/", {"sort": "nonsense"}).status_code == 400
