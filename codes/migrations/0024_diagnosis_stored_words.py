@@ -5,7 +5,8 @@ a word's matches parsed each matched title and its inclusion terms again: 27 ms 
 titles holding "graft" in the benchmark database, 1 ms from a stored vector. The database
 generates the column from `search_text`, so every write path keeps it (the loader's bulk
 inserts, the ORM, raw SQL); Django does not know it and never selects it. SQLite's word index
-is an FTS5 table: nothing to change there.
+is an FTS5 table: nothing to change there. Adding the column rewrites the table under an
+exclusive lock (a few seconds for one release; searches and diagnosis pages wait).
 """
 
 from django.db import migrations

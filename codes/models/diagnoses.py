@@ -63,6 +63,9 @@ class Diagnosis(models.Model):
         default=False, help_text="Made from a 7th-character rule (S04.51XA from S04.51)."
     )
     # The words the diagnosis search reads (title and inclusion terms): codes/search.
+    # On PostgreSQL the database derives a column Django does not know from this one,
+    # `search_words` (migration 0024): changing this field's type needs that column
+    # dropped first and generated again.
     search_text = models.TextField()
     deleted_in = models.ForeignKey(
         Release,

@@ -2,7 +2,7 @@
 names, by code ("G51.0", "g510", "S04.51XA"), by prefix ("S04.5": the code and everything
 under it) or by words ("Bell's palsy") in their titles and inclusion terms.
 
-Words go through the diagnosis word index of migration 0019: FTS5 on SQLite, a GIN index
+Words go through the diagnosis word index of migration 0020: FTS5 on SQLite, a GIN index
 over the titles' stored tsvector on PostgreSQL (migration 0024). A common word
 ("encounter") is in tens of thousands of titles; ranking them all would cost more than the
 page's budget, so past `RANKED_AT_MOST` matches they come in the tabular list's order
@@ -132,11 +132,12 @@ def postgresql_matching_ids(connection, word_query, release_id, shown):
                 WHERE d.id = m.id
             ) END DESC NULLS LAST, m.code
         LIMIT %s"""
-    params = [release_id, *query_params, RANKED_AT_MOST, *query_params, shown]
+    # At least one row, which carries the count.
+    params = [release_id, *query_params, RANKED_AT_MOST, *query_params, max(shown, 1)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return (rows[0][1] if rows else 0), [row[0] for row in rows]
+    return (rows[0][1] if rows else 0), [row[0] for row in rows][:shown]
 
 
 def linked_procedures(diagnoses, visible_codes):

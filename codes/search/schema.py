@@ -420,12 +420,21 @@ def postgresql_refresh_function(with_parts, with_public_words=True):
     """codes_search_refresh(ids): bring those codes' documents (and parts, and public words)
     up to date, reading each code's text once.
 
-    Only what changed is written: a row whose document is the same is left alone, and a
-    code's public words are added and removed one by one. A rewritten row leaves its old
-    version behind until vacuum, and a vacuumed table keeps its size: rewriting every part
-    of a code whenever one link changed left the synthetic catalogue's search tables four
-    times their live size after its bulk load (192 MB for 43 MB of bodies), and a search for
-    a common word read every page of that.
+    Only what changed is written: a row whose document is the same is not rewritten (the
+    upsert still locks it), and a code's public words are added and removed one by one. A
+    rewritten row leaves its old version behind until vacuum, and a vacuumed table keeps its
+    size: rewriting every part of a code whenever one link changed left the synthetic
+    catalogue's search tables four times their live size after its bulk load (192 MB for
+    43 MB of bodies), and a search for a common word read every page of that.
+
+    Refreshes of one code run one after the other. The first statement locks the codes'
+    rows (in id order, so two refreshes cannot each hold what the other waits for); the
+    second then reads them with a snapshot of its own, taken after any other writer of
+    those codes has committed (READ COMMITTED, PostgreSQL's default and Django's). Without
+    the lock a refresh reads the codes as they stood when its statement began and, having
+    waited on another transaction's rows, writes that old state over the newer one: a code
+    unpublished meanwhile would keep its words in the public vocabulary. A deleted code's
+    row is locked by its deleter, so a refresh of it waits too, then finds it gone.
     """
     parts = SEARCH_PARTS if with_parts else []
     public_words = PUBLIC_WORDS_TABLE["postgresql"]
@@ -466,7 +475,7 @@ def postgresql_refresh_function(with_parts, with_public_words=True):
     # published code holds it.
     public_vocabulary = (
         f""",
-            public_words AS (
+            new_public_words AS (
                 SELECT DISTINCT lower(w) AS word, d.id AS code_id
                 FROM d JOIN {CODE_TABLE} c ON c.id = d.id
                 CROSS JOIN LATERAL regexp_split_to_table(
@@ -476,12 +485,12 @@ def postgresql_refresh_function(with_parts, with_public_words=True):
             public_words_gone AS (
                 DELETE FROM {public_words} p
                 WHERE p.code_id = ANY(ids) AND NOT EXISTS (
-                    SELECT 1 FROM public_words n
+                    SELECT 1 FROM new_public_words n
                     WHERE n.code_id = p.code_id AND n.word = p.word)
             ),
             public_words_new AS (
                 INSERT INTO {public_words} (word, code_id)
-                SELECT word, code_id FROM public_words
+                SELECT word, code_id FROM new_public_words
                 ON CONFLICT DO NOTHING
             )"""
         if with_public_words
@@ -493,6 +502,7 @@ def postgresql_refresh_function(with_parts, with_public_words=True):
     )
     return f"""CREATE OR REPLACE FUNCTION codes_search_refresh(ids bigint[]) RETURNS void
         LANGUAGE sql AS $$
+            SELECT 1 FROM {CODE_TABLE} WHERE id = ANY(ids) ORDER BY id FOR NO KEY UPDATE;
             WITH d AS MATERIALIZED (
                 SELECT * FROM ({document_select_sql("postgresql")} WHERE c.id = ANY(ids))
                     AS d (id, code, title, terms, tags, body)
@@ -613,7 +623,8 @@ def postgresql_rebuild(with_parts=True, with_public_words=True):
     return [
         # Rows of codes no longer there: the refresh below reaches only the codes there are.
         *(
-            f"DELETE FROM {table} WHERE rowid NOT IN (SELECT id FROM {CODE_TABLE})"
+            f"DELETE FROM {table} t WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {CODE_TABLE} c WHERE c.id = t.rowid)"
             for table in ["codes_searchentry", *(table for table, _ in parts)]
         ),
         *(["DELETE FROM codes_searchvocabulary"] if with_parts else []),

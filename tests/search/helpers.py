@@ -1,10 +1,17 @@
 """Shared by the search tests: how to search through the ORM and the page, and the query
 budgets the tests pin."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from django.db import connection
 
 from codes.models import CodeProcedure
 from codes.search.matching import search_codes
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def found(text):
@@ -74,15 +81,17 @@ def search_queries(text, ranked=True, with_diagnoses=True):
     version (1); for words, ranked: one full-text query per field group (4) and one more
     for several words that must all match, or in code order: one full-text query (1);
     the snippets (1); the page of codes (1); the diagnoses (codes/search/diagnoses.py: the
-    current release's span (1), the count (1), and when some match their ids (1), rows
-    (1) and linked procedures (1)), unless a facet is chosen."""
+    current release's span (1), the count (1), and when some match their ids (1: on
+    PostgreSQL the count's query returns them), rows (1) and linked procedures (1)), unless
+    a facet is chosen."""
     from codes.search.diagnoses import find_diagnoses
 
     words = len(text.split())
     if not words:
         return 1 + 1
     matching = (4 + (1 if words > 1 else 0)) if ranked else 1
-    diagnoses = (2 + (3 if find_diagnoses(text) else 0)) if with_diagnoses else 0
+    ids_apart = 0 if connection.vendor == "postgresql" else 1
+    diagnoses = (2 + (ids_apart + 2 if find_diagnoses(text) else 0)) if with_diagnoses else 0
     return 1 + matching + 1 + 1 + diagnoses
 
 
@@ -110,9 +119,10 @@ def facet_count(response, facet_name, value):
 
 
 def search_documents():
-    """Everything the search index holds: the documents and, on SQLite, every word of every
-    part table's index (read through fts5vocab, as the part tables keep no text)."""
-    from codes.search.schema import SEARCH_PARTS
+    """Everything the search index holds: the documents, the public vocabulary and, on
+    SQLite, every word of every part table's index (read through fts5vocab, as the part
+    tables keep no text)."""
+    from codes.search.schema import PUBLIC_WORDS_TABLE, SEARCH_PARTS
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -121,9 +131,13 @@ def search_documents():
             for table, _ in SEARCH_PARTS:
                 cursor.execute(f"SELECT rowid, doc::text FROM {table}")
                 held[table] = sorted(cursor.fetchall())
+            cursor.execute(f"SELECT code_id, word FROM {PUBLIC_WORDS_TABLE['postgresql']}")
+            held["public words"] = sorted(cursor.fetchall())
             return held
         cursor.execute("SELECT rowid, code, title, terms, tags, body FROM codes_searchentry")
         held = {"documents": sorted(cursor.fetchall())}
+        cursor.execute(f"SELECT rowid, words FROM {PUBLIC_WORDS_TABLE['sqlite']}")
+        held["public words"] = sorted(cursor.fetchall())
         for table, _ in SEARCH_PARTS:
             cursor.execute(
                 f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table}_words "
@@ -132,3 +146,17 @@ def search_documents():
             cursor.execute(f"SELECT term, doc, col, offset FROM temp.{table}_words")
             held[table] = sorted(cursor.fetchall())
         return held
+
+
+def manage(database_url, *args):
+    """Run manage.py on another database (`scratch_database_url`); its output."""
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "tests"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout

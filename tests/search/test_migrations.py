@@ -4,17 +4,9 @@ document reads and an index that a full rebuild leaves unchanged. Each case runs
 `manage.py` on a database of its own: a SQLite file, or a scratch PostgreSQL database when
 the suite runs on PostgreSQL."""
 
-import os
 import re
-import subprocess
-import sys
-import uuid
-from pathlib import Path
 
-import pytest
-from django.db import connection
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.search.helpers import manage
 
 # Run in `manage.py shell`: the index as the triggers and migrations left it must equal a
 # full rebuild, and an edit made with update() must reach it.
@@ -49,46 +41,6 @@ LEGACY_TRIGGER = {
     "AFTER INSERT ON codes_seededrecord "
     "FOR EACH ROW EXECUTE FUNCTION codes_generation_bump()",
 }
-
-
-@pytest.fixture
-def scratch_database_url(tmp_path):
-    """A database of its own, of the kind the suite runs on."""
-    if connection.vendor != "postgresql":
-        yield f"sqlite:///{tmp_path / 'db.sqlite3'}"
-        return
-    import psycopg
-
-    settings = connection.settings_dict
-    name = f"scratch_{uuid.uuid4().hex[:12]}"
-    server = (
-        f"host={settings['HOST'] or '127.0.0.1'} port={settings['PORT'] or 5432} "
-        f"user={settings['USER']} dbname=postgres"
-    )
-    if settings["PASSWORD"]:
-        server += f" password={settings['PASSWORD']}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
-    yield (
-        f"postgres://{settings['USER']}{password}@{settings['HOST'] or '127.0.0.1'}:"
-        f"{settings['PORT'] or 5432}/{name}"
-    )
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def manage(database_url, *args):
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "tests"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
 
 
 def test_a_fresh_migrate_gives_an_index_a_rebuild_leaves_unchanged(scratch_database_url):
@@ -130,10 +82,11 @@ def test_compacting_the_index_after_a_bulk_load_keeps_it_whole(scratch_database_
     manage(scratch_database_url, "migrate", "-v0")
     manage(scratch_database_url, "load_reference_data", "-v0")
     manage(scratch_database_url, "shell", "-v0", "-c", BULK_REWRITES)
-    report = manage(scratch_database_url, "compact_search_index")
+    report = manage(scratch_database_url, "compact_search_index", "-v2")
     if scratch_database_url.startswith("postgres"):
-        sizes = re.search(r"codes_searchentry: ([\d.,]+) MB -> ([\d.,]+) MB", report)
-        before, after = (float(size.replace(",", "")) for size in sizes.groups())
+        before, after = map(
+            int, re.search(r"codes_searchentry: (\d+) -> (\d+) bytes", report).groups()
+        )
         assert after < before, report
     else:
         assert "codes_searchentry: optimized" in report

@@ -94,10 +94,11 @@ def test_a_change_rewrites_only_the_rows_it_changes():
         with connection.cursor() as cursor:
             versions = {}
             for table in tables:
-                cursor.execute(f"SELECT xmin::text FROM {table} WHERE rowid = %s", [code.pk])
+                # The row version's place: a rewrite moves it, within one transaction too.
+                cursor.execute(f"SELECT ctid::text FROM {table} WHERE rowid = %s", [code.pk])
                 versions[table] = cursor.fetchone()[0]
             cursor.execute(
-                "SELECT word, xmin::text FROM codes_searchvocabulary_public WHERE code_id = %s",
+                "SELECT word, ctid::text FROM codes_searchvocabulary_public WHERE code_id = %s",
                 [code.pk],
             )
             return versions, dict(cursor.fetchall())

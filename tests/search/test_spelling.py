@@ -52,3 +52,18 @@ def test_a_word_reaches_the_public_vocabulary_when_its_code_is_published_and_lea
     draft_with_made_up_word.editorial_state = EditorialState.DRAFT
     draft_with_made_up_word.save()
     assert suggest_spelling(parse_query("zylofrenic")) == ""
+
+
+def test_a_published_codes_old_word_leaves_the_public_vocabulary_when_it_is_retitled(
+    draft_with_made_up_word,
+):
+    """The public vocabulary is kept word by word (schema.py's refresh): a word the code
+    no longer holds goes, a new one comes, the others stay."""
+    from codes.models import EditorialState
+
+    draft_with_made_up_word.editorial_state = EditorialState.PUBLISHED
+    draft_with_made_up_word.save()
+    draft_with_made_up_word.title = "Quaggaphonic nerve graft"
+    draft_with_made_up_word.save()
+    assert suggest_spelling(parse_query("zylofrenic")) == ""
+    assert suggest_spelling(parse_query("quagaphonic")) == "quaggaphonic"

@@ -59,10 +59,15 @@ class Command(BaseCommand):
             for table in POSTGRESQL_TABLES:
                 cursor.execute("SELECT pg_total_relation_size(%s)", [table])
                 (before,) = cursor.fetchone()
-                cursor.execute(f"VACUUM (FULL, ANALYZE) {table}")
+                cursor.execute(f"VACUUM (FULL) {table}")
+                # VACUUM FULL leaves the visibility map empty: a plain VACUUM fills it again
+                # (index-only scans need it), and ANALYZE the statistics.
+                cursor.execute(f"VACUUM (ANALYZE) {table}")
                 cursor.execute("SELECT pg_total_relation_size(%s)", [table])
                 (after,) = cursor.fetchone()
-                if verbosity:
+                if verbosity >= 2:
+                    self.stdout.write(f"{table}: {before} -> {after} bytes")
+                elif verbosity:
                     self.stdout.write(f"{table}: {megabytes(before)} -> {megabytes(after)}")
 
 
