@@ -38,10 +38,12 @@ from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_cache_control
 
+from codes.models import ArticleStamp
 from codes.search.facets import SEARCH_PARAMETERS
 from codes.search.generation import recent_generation
 
 GENERATION_KEY = "content-generation"
+ARTICLE_GENERATION_KEY = "article-generation"
 PAGE_TIMEOUT = 60 * 60 * 24
 
 
@@ -50,13 +52,34 @@ def content_generation():
     has none), the catalogue generation, and today's date: a CMS or ICD-10-CM release
     imported ahead of its effective date becomes the one in effect at midnight, with no
     save to move a generation."""
-    generation = cache.get(GENERATION_KEY)
+    generation = _started(GENERATION_KEY)
+    return f"{generation}.{recent_generation()}.{datetime.date.today().isoformat()}"
+
+
+def article_generation(code):
+    """Return a code's article key's generations: the article generation (moved by
+    deploys), the shared stamp and the code's own (`ArticleStamp`, one query by primary
+    key; "-" for a code never stamped since the table was created), and today's date.
+    Edits of other codes leave it as it was, unless they change what the article shows."""
+    stamps = dict(
+        ArticleStamp.objects.filter(code__in=[ArticleStamp.SHARED, code]).values_list(
+            "code", "number"
+        )
+    )
+    return (
+        f"{_started(ARTICLE_GENERATION_KEY)}.{stamps.get(ArticleStamp.SHARED, '-')}."
+        f"{stamps.get(code, '-')}.{datetime.date.today().isoformat()}"
+    )
+
+
+def _started(key):
+    generation = cache.get(key)
     if generation is None:
         # A fresh cache (or an evicted key) starts from the clock, never from an old
         # number, so no stale page can be served under a recycled generation.
-        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
-        generation = cache.get(GENERATION_KEY)
-    return f"{generation}.{recent_generation()}.{datetime.date.today().isoformat()}"
+        cache.add(key, time.time_ns(), timeout=None)
+        generation = cache.get(key)
+    return generation
 
 
 _held = threading.local()
@@ -90,11 +113,11 @@ def one_bump():
             bump_content_generation()
 
 
-def _bump():
+def _bump(key=GENERATION_KEY):
     try:
-        cache.incr(GENERATION_KEY)
+        cache.incr(key)
     except ValueError:
-        cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
+        cache.set(key, time.time_ns(), timeout=None)
 
 
 # Query parameters some page understands: the search page's (its text, sort, page and every
@@ -206,17 +229,19 @@ def write_slot(key, value, kind="page"):
     cache.set(slot_key(key, kind), (key, value), PAGE_TIMEOUT)
 
 
-def cached_document(parts, build):
-    """Return the document `build()` makes, kept under `parts` and the generations.
+def cached_document(parts, build, generation):
+    """Return the document `build()` makes, kept under `parts` and `generation`.
 
     A document is what a page shows that depends on content only, as a dict of strings
     (for a code page: its article, title and description), so it is built once per change
-    of content and shared by every reader and variant the page cache cannot serve. `parts`
-    must name everything else it depends on (the code, the host, the query parameters it
-    reads). `build()` may return None (nothing to show): that is never kept.
+    of what it shows and shared by every reader and variant the page cache cannot serve.
+    `generation` must move whenever that content may have changed (for a code's article,
+    `article_generation(code)`); `parts` must name everything else it depends on (the
+    code, the host, the query parameters it reads). `build()` may return None (nothing to
+    show): that is never kept.
     """
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-    key = f"document:{content_generation()}:{digest}"
+    key = f"document:{generation}:{digest}"
     document = _hot_documents.get(key)
     if document is not None:
         return document
@@ -337,8 +362,10 @@ def _not_modified(etag):
 
 
 def bump_after_migrate(sender, **kwargs):
-    """A release runs migrate: new templates or code must not meet old cached pages."""
+    """A release runs migrate: new templates or code must not meet old cached pages or
+    articles."""
     _bump()
+    _bump(ARTICLE_GENERATION_KEY)
 
 
 def connect_signals(models):
