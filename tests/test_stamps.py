@@ -300,3 +300,30 @@ def test_every_stamped_table_has_its_triggers():
             cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE 'codes_stamp_%'")
         installed = {name for (name,) in cursor.fetchall()}
     assert declared <= installed
+
+
+def test_postgresql_writes_the_stamps_when_the_transaction_commits():
+    """Written at each statement, a stamp row would stay locked to the end of the writing
+    transaction, and two writers sharing a neighbour could wait on each other in a cycle:
+    PostgreSQL notes the codes and writes their stamps at commit, in code order. SQLite
+    (one writer) writes them at once."""
+    from codes.search.schema import postgresql_generation_triggers_immediate
+
+    def number(code):
+        return ArticleStamp.objects.filter(code=code).values_list("number", flat=True).first()
+
+    before = number("64868")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                postgresql_generation_triggers_immediate().replace("IMMEDIATE", "DEFERRED")
+            )
+    CodeProcedure.objects.filter(code="64868").update(summary="Changed")
+    CodeProcedure.objects.filter(code="64868").update(summary="Changed again")
+    if connection.vendor == "postgresql":
+        assert number("64868") == before  # not yet: the transaction has not committed
+        with connection.cursor() as cursor:
+            cursor.execute(postgresql_generation_triggers_immediate())  # what commit runs
+            cursor.execute(f"SELECT count(*) FROM {stamps.PENDING_TABLE}")
+            assert cursor.fetchone() == (0,)
+    assert number("64868") != before
