@@ -43,10 +43,18 @@ def published_codes():
 
 
 def three_in_a_row():
-    """Three published codes in a row (previous, middle, next), far from both ends."""
-    codes = published_codes()
-    middle = len(codes) // 2
-    return codes[middle - 1], codes[middle], codes[middle + 1]
+    """Three new published codes in a row (previous, middle, next), below every other and
+    in no CMS edit, so nothing but their order links them."""
+    section = CodeProcedure.objects.first().section
+    return [
+        CodeProcedure.objects.create(
+            code=code,
+            title=f"Code {code} in a row",
+            section=section,
+            editorial_state=EditorialState.PUBLISHED,
+        )
+        for code in ("01001", "01003", "01005")
+    ]
 
 
 def unrelated_pair():
