@@ -7,12 +7,13 @@ PostgreSQL.
 In a fresh database of its own (a SQLite file in a temporary folder, or a scratch database
 made on the PostgreSQL server named, dropped at the end), migrated with the reference
 content loaded, it runs three times over `--rows` new codes of their own: with the stamps'
-triggers, without them (dropped), and with them again (installed anew, so the order of the
-runs shows). Each run creates its codes with `bulk_create` (published, so each statement
-stamps the codes' neighbours too) and then retitles them with one `update()` a batch, a
-transaction a batch as `import_rule.commit_batches` does, and prints the time of each
-step. The search index's triggers run in every run: the difference between the runs is
-the stamps'. Results: docs/benchmarks.md.
+triggers, without them (dropped), and with them again (installed anew), so the order of the
+runs shows; `--without-first` runs without, with, without. Each run creates its codes with
+`bulk_create` (published, so each statement stamps the codes' neighbours too) and then
+retitles them with one `update()` a batch, a transaction a batch as
+`import_rule.commit_batches` does, and prints the time of each step. The search index's
+triggers run in every run: the difference between the runs is the stamps'.
+Results: docs/benchmarks.md.
 """
 
 import argparse
@@ -50,6 +51,7 @@ def main():
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--postgresql", help="a PostgreSQL server's URL (else SQLite)")
     parser.add_argument("--keep", action="store_true", help="keep the database, to look into")
+    parser.add_argument("--without-first", action="store_true", help="without, with, without again")
     options = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="stamp-triggers-"))
@@ -124,15 +126,29 @@ def run(options):
             f"update() {retitled:.1f} s ({retitled * per_row:.2f} ms a row)"
         )
 
-    one_run("with the stamps' triggers")
-    with connection.cursor() as cursor:
-        for statement in schema.DROP_TRIGGERS[connection.vendor](connection):
-            if stamps.STAMP_TRIGGER_PREFIX in statement:
-                cursor.execute(statement)
-    one_run("without them")
-    with transaction.atomic():
-        schema.execute_all(connection, stamps.TRIGGERS[connection.vendor]())
-    one_run("with them again")
+    def drop():
+        with connection.cursor() as cursor:
+            for statement in schema.DROP_TRIGGERS[connection.vendor](connection):
+                if stamps.STAMP_TRIGGER_PREFIX in statement:
+                    cursor.execute(statement)
+
+    def install():
+        with transaction.atomic():
+            schema.execute_all(connection, stamps.TRIGGERS[connection.vendor]())
+
+    if options.without_first:
+        drop()
+        one_run("without the stamps' triggers")
+        install()
+        one_run("with them")
+        drop()
+        one_run("without them again")
+    else:
+        one_run("with the stamps' triggers")
+        drop()
+        one_run("without them")
+        install()
+        one_run("with them again")
 
 
 if __name__ == "__main__":

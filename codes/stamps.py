@@ -274,6 +274,9 @@ class Stamped:
     table: str
     codes: dict  # event: SQL or None
     columns: tuple = ()  # SQLite: UPDATE triggers only for these columns (all if empty)
+    # SQLite: the trigger's WHEN, by event, so a row that moves nothing (one of a release
+    # still loading: millions of them in an NCCI import) runs no statement.
+    when: dict = None
 
 
 def stamped_tables(vendor, tables=None):
@@ -313,33 +316,29 @@ def stamped_tables(vendor, tables=None):
     shared = f"SELECT '{SHARED}' AS code"
     for table in vocabulary_tables():
         declared.append(Stamped(table, dict.fromkeys(EVENTS, shared)))
-    # Releases: only complete ones are read by pages (a release still loading is not).
-    declared.append(
-        Stamped(
-            RELEASE_TABLE,
-            {
-                event: union(
-                    select(f"'{SHARED}' AS code", row, vendor, "{r}.complete")
-                    for row in rows_of(event)
-                )
+    # Releases and their rows: only complete releases are read by pages (one still
+    # loading is not).
+    of_complete = {
+        RELEASE_TABLE: "{r}.complete",
+        **dict.fromkeys(
+            release_tables(), f"{{r}}.release_id IN (SELECT id FROM {RELEASE_TABLE} WHERE complete)"
+        ),
+    }
+    for table, condition in of_complete.items():
+        if vendor == "sqlite":
+            when = {
+                event: " OR ".join(f"({condition.format(r=row)})" for row in rows_of(event))
                 for event in EVENTS
-            },
-        )
-    )
-    of_complete = f"{{r}}.release_id IN (SELECT id FROM {RELEASE_TABLE} WHERE complete)"
-    for table in release_tables():
-        declared.append(
-            Stamped(
-                table,
-                {
-                    event: union(
-                        select(f"'{SHARED}' AS code", row, vendor, of_complete)
-                        for row in rows_of(event)
-                    )
-                    for event in EVENTS
-                },
+            }
+            declared.append(Stamped(table, dict.fromkeys(EVENTS, shared), when=when))
+            continue
+        codes = {
+            event: union(
+                select(f"'{SHARED}' AS code", row, vendor, condition) for row in rows_of(event)
             )
-        )
+            for event in EVENTS
+        }
+        declared.append(Stamped(table, codes))
     user_table, reviewer_column, name_columns = reviewer_columns()
     if vendor == "sqlite":
         renamed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in name_columns)
@@ -393,9 +392,10 @@ def sqlite_triggers(tables=None):
             of_columns = (
                 f" OF {', '.join(stamped.columns)}" if event == "UPDATE" and stamped.columns else ""
             )
+            when = f" WHEN {stamped.when[event]}" if stamped.when else ""
             statements.append(
                 f"CREATE TRIGGER {trigger_name(stamped.table, event)} "
-                f"AFTER {event}{of_columns} ON {stamped.table} "
+                f"AFTER {event}{of_columns} ON {stamped.table}{when} "
                 f"BEGIN {SQLITE_STAMP.format(codes=codes)}; END"
             )
     return statements

@@ -27,6 +27,9 @@ this module owns is dropped before migrations run and installed anew after every
 that applied something, and the index is rebuilt (see `restore_triggers`). They must be
 off while migrations run, because SQLite rebuilds a table to alter it, and a trigger naming
 that table would break the rebuild.
+
+The article stamps' triggers (`codes/stamps.py`, prefix `codes_stamp_`) are owned here
+too: dropped and installed with these, and the shared stamp moved after each install.
 """
 
 from dataclasses import dataclass
