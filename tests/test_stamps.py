@@ -335,3 +335,38 @@ def test_postgresql_writes_the_stamps_when_the_transaction_commits():
             cursor.execute(f"SELECT count(*) FROM {stamps.PENDING_TABLE}")
             assert cursor.fetchone() == (0,)
     assert number("64868") != before
+
+
+def test_a_codes_own_rows_added_without_signals_show(client, django_assert_num_queries):
+    from codes.models import ClinicalExample, Specialty
+
+    edited, other = unrelated_pair()
+    kept = read(client, other.code)
+    read(client, edited.code)
+    ClinicalExample.objects.bulk_create(
+        [ClinicalExample(code=edited, position=99, title="Bulk example", text="Bulk text.")]
+    )
+    assert "Bulk example" in read(client, edited.code)
+    specialty = Specialty.objects.exclude(codes=edited).first()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO codes_codeprocedure_specialties (codeprocedure_id, specialty_id) "
+            "VALUES (%s, %s)",
+            [edited.pk, specialty.pk],
+        )
+    assert specialty.name in read(client, edited.code)
+    with django_assert_num_queries(1):
+        assert read(client, other.code) == kept
+
+
+def test_a_deploy_renders_every_article_again(client, django_assert_num_queries):
+    """`migrate` (each release runs it) moves the article generation: new templates must
+    not meet kept articles."""
+    from codes import cache
+
+    read(client, "64868")
+    cache.bump_after_migrate(sender=None)
+    # The stamps, then the article rendered again (as in
+    # test_cache.test_the_article_is_rendered_again_after_a_change_of_its_code).
+    with django_assert_num_queries(20):
+        read(client, "64868")
