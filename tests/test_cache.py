@@ -1,4 +1,6 @@
-"""Anonymous pages come from the cache; any content save shows at the next request."""
+"""Anonymous pages come from the cache; any content save shows at the next request.
+
+A code page's kept article moves only with what it shows: tests/test_stamps.py."""
 
 import pytest
 from django.db import OperationalError
@@ -65,8 +67,9 @@ def test_healthz_reports_503_when_the_database_is_unreachable(client, monkeypatc
 def test_unknown_query_parameters_are_answered_but_not_cached(client, django_assert_num_queries):
     first = client.get("/codes/64868/", {"utm_source": "x"})
     assert not first.has_header("ETag")  # the page was not stored
-    # The article was: rendered once per content change, whatever the query string.
-    with django_assert_num_queries(0):
+    # The article was: rendered once per change of what it shows, whatever the query
+    # string; reading its code's stamp is the one query.
+    with django_assert_num_queries(1):
         again = client.get("/codes/64868/", {"utm_source": "y"})
     assert not again.has_header("ETag")
     assert article(again) == article(first)
@@ -77,15 +80,18 @@ def article(response):
     return html[html.index('<article class="code-page') : html.index("</article>")]
 
 
-def test_the_article_is_rendered_again_after_any_change(client, django_assert_num_queries):
+def test_the_article_is_rendered_again_after_a_change_of_its_code(
+    client, django_assert_num_queries
+):
     client.get("/codes/64868/", {"utm_source": "x"})
     code = CodeProcedure.objects.get(code="64868")
     code.summary = "Changed after the article was kept."
     code.save()
-    # The code page's article again: 19 queries, not the first request's 21: the code's
-    # PTP rows of a release are kept in the shared cache (edit_facts.ptp_rows), the
-    # release's localities in the process (facts.current_release_and_localities).
-    with django_assert_num_queries(19):
+    # The code page's article again: 20 queries (its stamps, then the article), not the
+    # first request's 22: the code's PTP rows of a release are kept in the shared cache
+    # (edit_facts.ptp_rows), the release's localities in the process
+    # (facts.current_release_and_localities).
+    with django_assert_num_queries(20):
         response = client.get("/codes/64868/", {"utm_source": "x"})
     assert "Changed after the article was kept." in response.content.decode()
     # A change the database's triggers see, with no signal (the catalogue generation).
@@ -104,7 +110,8 @@ def test_logged_in_readers_get_the_shared_article_and_editors_their_own(
     reader = Client()
     reader.force_login(django_user_model.objects.create_user("reader", password="a-long-pw-1"))
     reader.get("/codes/64868/")
-    with django_assert_max_num_queries(2):  # the session and the user; no content query
+    # The session, the user and the article's stamps; no content query.
+    with django_assert_max_num_queries(3):
         response = reader.get("/codes/64868/")
     assert response.status_code == 200 and "private" in response["Cache-Control"]
     assert article(response) == article(client.get("/codes/64868/", {"n": "1"}))
@@ -268,9 +275,9 @@ def test_junk_parameters_share_one_article(client, django_assert_num_queries):
     """What the article cannot show is not part of its key: a value that is no modifier,
     and the part of a bad locality past what the message quotes."""
     client.get("/codes/64868/", {"modifier": "junk", "locality": "x" * 30})
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1):  # the article's stamps
         client.get("/codes/64868/", {"modifier": "also-junk", "locality": "x" * 40})
     asked = client.get("/codes/64868/", {"modifier": " 50 ", "n": "1"})
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1):
         again = client.get("/codes/64868/", {"modifier": "50", "n": "2"})
     assert article(asked) == article(again) and "with modifier 50" in article(again)

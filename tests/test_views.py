@@ -254,15 +254,17 @@ def test_code_page_query_budget(client, crowded_64866, django_assert_num_queries
     # 1 its row for the code, 1 the localities; billing edits: 1 the releases in effect of
     # the edit kinds, 1 the MUE row, 1 the add-on rows (as add-on or primary), 1 the PTP
     # edits in either column, 1 the titles of our codes among the partners; 1 the
-    # supporting diagnoses with their titles from the ICD-10-CM release.
-    with django_assert_num_queries(21):
+    # supporting diagnoses with their titles from the ICD-10-CM release; and first, 1 the
+    # article's stamps (its code's and the shared one), which keep the article from here on.
+    with django_assert_num_queries(22):
         assert client.get("/codes/64866/").status_code == 200
 
 
 def test_code_not_found_query_budget(client, django_assert_num_queries):
-    # 1 lookup, 2 nearest (below, above), 2 what CMS's release says (release, row), 2
-    # where an add-on without a page is covered (the add-on list in effect, our codes on it).
-    with django_assert_num_queries(7):
+    # 1 the article's stamps, 1 lookup, 2 nearest (below, above), 2 what CMS's release says
+    # (release, row), 2 where an add-on without a page is covered (the add-on list in
+    # effect, our codes on it).
+    with django_assert_num_queries(8):
         assert client.get("/codes/64867/").status_code == 404
 
 

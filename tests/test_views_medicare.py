@@ -128,10 +128,10 @@ def test_the_newest_release_in_effect_is_shown(client, tmp_path):
 
 
 def test_the_code_page_query_count_stays_fixed_with_a_locality(client, django_assert_num_queries):
-    # The code page's 12 queries, plus the release in effect, its row and the localities,
-    # plus the billing edits' 5 and the supporting diagnoses (see
+    # The article's stamps, the code page's 12 queries, plus the release in effect, its row
+    # and the localities, plus the billing edits' 5 and the supporting diagnoses (see
     # test_views.test_code_page_query_budget).
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(22):
         assert client.get("/codes/64864/", {"locality": "02102-01"}).status_code == 200
 
 

@@ -50,7 +50,7 @@ from codes.models.medicare import (
     ReleaseFile,
     ReleaseKind,
 )
-from codes.models.search import CatalogueGeneration, SearchEntry
+from codes.models.search import ArticleStamp, CatalogueGeneration, SearchEntry
 
 __all__ = [
     "CODE_FORMAT",
@@ -60,6 +60,7 @@ __all__ = [
     "AddOnEdit",
     "AddOnType",
     "AdjudicationIndicator",
+    "ArticleStamp",
     "CatalogueGeneration",
     "ClinicalExample",
     "CodeModifier",

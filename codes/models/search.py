@@ -87,3 +87,27 @@ class CatalogueGeneration(models.Model):
 
     def __str__(self):
         return f"Catalogue generation {self.number}"
+
+
+class ArticleStamp(models.Model):
+    """A code's article stamp: a number the database moves whenever anything a code page's
+    article shows may have changed, so a kept article stays valid until then.
+
+    One row per code, keyed by the code itself (the page's URL holds it: reading the
+    stamp is one look-up by primary key), and one row, `SHARED`, for what every article
+    shows (vocabularies, releases, reviewers' names). Triggers (`codes/stamps.py`) move
+    them however a change is made. A row is never deleted: a code deleted and created
+    again must not find its old number. Numbers move by random steps, as the catalogue
+    generation's do.
+    """
+
+    SHARED = "*"
+
+    code = models.CharField(max_length=5, primary_key=True)
+    number = models.BigIntegerField()
+
+    class Meta:
+        db_table = "codes_articlestamp"
+
+    def __str__(self):
+        return f"Article stamp {self.code}: {self.number}"

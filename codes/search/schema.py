@@ -27,12 +27,16 @@ this module owns is dropped before migrations run and installed anew after every
 that applied something, and the index is rebuilt (see `restore_triggers`). They must be
 off while migrations run, because SQLite rebuilds a table to alter it, and a trigger naming
 that table would break the rebuild.
+
+The article stamps' triggers (`codes/stamps.py`, prefix `codes_stamp_`) are owned here
+too: dropped and installed with these, and the shared stamp moved after each install.
 """
 
 from dataclasses import dataclass
 
 from django.db import connections, transaction
 
+from codes import stamps
 from codes.models import CodeProcedure, Diagnosis, EditorialState
 from codes.search.facets import FACETS
 from codes.search.fulltext import FIELD_GROUPS
@@ -255,7 +259,13 @@ POSTGRESQL_BUMP_GENERATION = (
 # table the declaration no longer reads keeps no trigger.
 SEARCH_TRIGGER_PREFIX = "codes_search_"
 GENERATION_TRIGGER_PREFIX = "codes_generation_"
-OWNED_PREFIXES = (SEARCH_TRIGGER_PREFIX, GENERATION_TRIGGER_PREFIX, "codes_version_")
+# The article stamps' triggers (codes/stamps.py) are installed and dropped with these.
+OWNED_PREFIXES = (
+    SEARCH_TRIGGER_PREFIX,
+    GENERATION_TRIGGER_PREFIX,
+    "codes_version_",
+    stamps.STAMP_TRIGGER_PREFIX,
+)
 
 
 def generation_tables_in(tables):
@@ -269,9 +279,11 @@ def generation_trigger(table):
 
 
 def postgresql_generation_triggers_immediate():
-    """SET CONSTRAINTS making the generation move at each statement instead of at commit,
-    for tests, whose transactions never commit."""
-    names = ", ".join(generation_trigger(table) for table in GENERATION_TABLES)
+    """SET CONSTRAINTS making the generation and the article stamps move at each statement
+    instead of at commit, for tests, whose transactions never commit."""
+    names = ", ".join(
+        [*(generation_trigger(table) for table in GENERATION_TABLES), stamps.FLUSH_TRIGGER]
+    )
     return f"SET CONSTRAINTS {names} IMMEDIATE"
 
 
@@ -712,5 +724,9 @@ def restore_triggers(sender, using, plan=None, **kwargs):
             if versioned:
                 # A migration may have changed rows with the triggers off.
                 execute_all(connection, [BUMP_GENERATION[vendor]])
+            if stamps.stamps_exist(connection):
+                execute_all(connection, stamps.TRIGGERS[vendor](tables))
+                # Likewise for every article.
+                execute_all(connection, [stamps.bump_shared_sql(vendor)])
     finally:
         _absent_tables = frozenset()

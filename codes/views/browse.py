@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
-from codes.cache import cached_document
+from codes.cache import article_generation, cached_document
 from codes.cms.edit_facts import billing_edits, where_covered
 from codes.cms.facts import medicare_facts, medicare_rows
 from codes.editorial import pending_revisions_of
@@ -114,11 +114,14 @@ def code_detail(request, code):
         # Editors may see drafts and what waits for review: their article is their own.
         document = build()
     else:
-        # Everyone else reads the same published article: rendered once per content
-        # change and variant, for anonymous readers the page cache missed (a new query
-        # string) and for logged-in readers, whom the page cache never serves.
+        # Everyone else reads the same published article: rendered once per change of
+        # what it shows (its code's stamp, codes/stamps.py) and variant, for anonymous
+        # readers the page cache missed (a new query string) and for logged-in readers,
+        # whom the page cache never serves.
         host = f"{request.scheme}://{request.get_host()}"
-        document = cached_document(("code", host, code, locality, typed_modifier), build)
+        document = cached_document(
+            ("code", host, code, locality, typed_modifier), build, article_generation(code)
+        )
     if document is None:
         return code_not_found(request, code)
     return render(request, "codes/code_detail.html", {"document": document})

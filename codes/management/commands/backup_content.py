@@ -19,9 +19,10 @@ from django.utils import timezone
 # What a restore needs: every content table with its history, the roles with their
 # permissions, and the accounts the history names. Not the search index (rebuilt from the
 # content), sessions or login attempts, nor the ICD-10-CM codes (98k rows CDC publishes:
-# `load_icd10cm` stores them again, and their word index with them).
+# `load_icd10cm` stores them again, and their word index with them), nor the article stamps
+# (a restore moves them: the rows it loads fire the stamps' triggers).
 INCLUDED = ["codes", "auth.group", "auth.user"]
-EXCLUDED = ["codes.searchentry", "codes.diagnosis"]
+EXCLUDED = ["codes.searchentry", "codes.diagnosis", "codes.articlestamp"]
 
 
 class Command(BaseCommand):
