@@ -36,7 +36,7 @@ def drop_pending(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("codes", "0023_public_words_by_word"),
+        ("codes", "0024_diagnosis_stored_words"),
     ]
 
     operations = [
