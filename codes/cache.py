@@ -32,15 +32,17 @@ made one edit re-render all 100,000 articles, each at its next reader (31-51 ms,
   codes related to it either way, its replacement, its partners in CMS's edit tables),
   the name of its reviewer. What moves which stamp is declared once, in `codes.stamps`,
   and the triggers are derived from it: an `update()`, a `bulk_create()`, raw SQL or a
-  fixture load moves the stamps as a save does, and the next request sees it (no
-  once-a-second delay: the stamps are read with every article, one query by primary key);
+  fixture load moves the stamps as a save does, and the next article read sees it (no
+  once-a-second delay: the stamps are read with every article, one query by primary key;
+  a whole page kept for anonymous readers follows the page generations below);
 - the shared stamp, which the same triggers move for what every article may show:
   vocabulary rows (sections, modifiers, specialties, nerves, places, sources) and CMS and
   ICD-10-CM releases with their rows (once complete: a release still loading shows
   nowhere);
 - the article generation, in the shared cache, which each `migrate` (a deploy: new
   templates or code) moves;
-- today's date (releases take effect at midnight; edits in force are dated).
+- today's date (releases take effect at midnight; edits in force are dated), and the
+  settings an article shows (`SHOWN_SETTINGS`).
 
 So an edit re-renders the articles it may change and no others; pages (search results,
 lists, home) keep the global generations, as any edit may change them.
@@ -71,19 +73,32 @@ ARTICLE_GENERATION_KEY = "article-generation"
 PAGE_TIMEOUT = 60 * 60 * 24
 
 
+# Settings that change what a page shows. They come from the environment, so a restart
+# with a new value (a CPT licence lapsing) must not meet pages kept under the old one: the
+# keys hold them.
+SHOWN_SETTINGS = ("CPT_LICENSED", "CPT_COPYRIGHT_YEAR", "REVIEWER_SHOWN_AS")
+
+
+def shown_settings():
+    values = "\x1f".join(f"{name}={getattr(settings, name)!r}" for name in SHOWN_SETTINGS)
+    return hashlib.sha256(values.encode()).hexdigest()[:8]
+
+
 def content_generation():
     """Return the page key's generations: the content generation (started if the cache
-    has none), the catalogue generation, and today's date: a CMS or ICD-10-CM release
+    has none), the catalogue generation, today's date (a CMS or ICD-10-CM release
     imported ahead of its effective date becomes the one in effect at midnight, with no
-    save to move a generation."""
+    save to move a generation) and the shown settings."""
     generation = _started(GENERATION_KEY)
-    return f"{generation}.{recent_generation()}.{datetime.date.today().isoformat()}"
+    today = datetime.date.today().isoformat()
+    return f"{generation}.{recent_generation()}.{today}.{shown_settings()}"
 
 
 def article_generation(code):
     """Return a code's article key's generations: the article generation (moved by
     deploys), the shared stamp and the code's own (`ArticleStamp`, one query by primary
-    key; "-" for a code never stamped since the table was created), and today's date.
+    key; "-" for a code never stamped since the table was created), today's date and the
+    shown settings.
     Edits of other codes leave it as it was, unless they change what the article shows."""
     stamps = dict(
         ArticleStamp.objects.filter(code__in=[ArticleStamp.SHARED, code]).values_list(
@@ -92,7 +107,7 @@ def article_generation(code):
     )
     return (
         f"{_started(ARTICLE_GENERATION_KEY)}.{stamps.get(ArticleStamp.SHARED, '-')}."
-        f"{stamps.get(code, '-')}.{datetime.date.today().isoformat()}"
+        f"{stamps.get(code, '-')}.{datetime.date.today().isoformat()}.{shown_settings()}"
     )
 
 

@@ -29,6 +29,18 @@ when the transaction commits, in code order, so writers never hold a stamp to th
 transaction nor wait on each other in a cycle (as the catalogue generation, for the same
 reason). Numbers move by random steps, as the catalogue generation's.
 
+Known gap on PostgreSQL: the codes a change reaches (neighbours, related codes, CMS
+partners) are worked out when its statement runs, from what that statement sees; only the
+stamps are written at commit. If one transaction retitles a published code while another
+commits a new published neighbour of it, the new neighbour's article can keep the old title
+until its own stamp next moves (or midnight). Working the codes out at commit, under one
+lock, would close it; not built. SQLite has one writer at a time and no such gap.
+
+Release rows are replaced by importing a release again, never edited in place: the rows'
+triggers move the shared stamp, but the PTP rows and the localities are also kept by
+release and import time (`codes.cms`), so a row changed in place by hand would show only
+after those are dropped.
+
 The triggers are installed and dropped with the search triggers (`codes.search.schema`:
 the `codes_stamp_` prefix is owned there).
 """
@@ -403,8 +415,10 @@ def sqlite_triggers(tables=None):
 
 def postgresql_triggers(tables=None):
     """Statement triggers noting the codes in the pending table, and the deferred trigger
-    that writes their stamps at commit (its first run in a statement; the others find
-    the table empty)."""
+    that writes their stamps at commit. The deferred trigger is a row trigger on the
+    pending table, so it is queued once per noted row; only its first run at a commit
+    writes (the others see the setting and return). A transaction noting millions of rows
+    (a restore of whole CMS releases) queues as many runs: not measured."""
     statements = [
         f"""CREATE OR REPLACE FUNCTION {FLUSH_TRIGGER}() RETURNS trigger
         LANGUAGE plpgsql AS $$

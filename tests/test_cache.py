@@ -281,3 +281,19 @@ def test_junk_parameters_share_one_article(client, django_assert_num_queries):
     with django_assert_num_queries(1):
         again = client.get("/codes/64868/", {"modifier": "50", "n": "2"})
     assert article(asked) == article(again) and "with modifier 50" in article(again)
+
+
+def test_a_setting_a_page_shows_is_part_of_its_keys(client, settings):
+    """Settings come from the environment: a restart with a new value must not meet pages
+    or articles kept under the old one (codes.cache.SHOWN_SETTINGS)."""
+    from codes.cache import article_generation
+
+    assert "CPT copyright 1999" not in client.get("/codes/64868/").content.decode()
+    article_key, year = article_generation("64868"), settings.CPT_COPYRIGHT_YEAR
+    settings.CPT_COPYRIGHT_YEAR = 1999
+    assert "CPT copyright 1999" in client.get("/codes/64868/").content.decode()
+    assert article_generation("64868") != article_key
+    settings.CPT_COPYRIGHT_YEAR = year
+    assert article_generation("64868") == article_key
+    settings.REVIEWER_SHOWN_AS = "role" if settings.REVIEWER_SHOWN_AS == "name" else "name"
+    assert article_generation("64868") != article_key

@@ -95,7 +95,8 @@ class ArticleStamp(models.Model):
 
     One row per code, keyed by the code itself (the page's URL holds it: reading the
     stamp is one look-up by primary key), and one row, `SHARED`, for what every article
-    shows (vocabularies, releases, reviewers' names). Triggers (`codes/stamps.py`) move
+    shows (vocabularies, releases); a reviewer's new name moves the stamps of the codes
+    they reviewed. Triggers (`codes/stamps.py`) move
     them however a change is made. A row is never deleted: a code deleted and created
     again must not find its old number. Numbers move by random steps, as the catalogue
     generation's do.

@@ -280,7 +280,10 @@ def generation_trigger(table):
 
 def postgresql_generation_triggers_immediate():
     """SET CONSTRAINTS making the generation and the article stamps move at each statement
-    instead of at commit, for tests, whose transactions never commit."""
+    instead of at commit, for tests, whose transactions never commit. Each runs once per
+    client statement (the setting they check holds the statement's start): a statement
+    noting stamps twice (an upsert's insert and update) leaves the second set pending until
+    the next write, which only a test that commits nothing can notice."""
     names = ", ".join(
         [*(generation_trigger(table) for table in GENERATION_TABLES), stamps.FLUSH_TRIGGER]
     )
