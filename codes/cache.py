@@ -58,7 +58,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
@@ -99,12 +99,23 @@ def article_generation(code):
     deploys), the shared stamp and the code's own (`ArticleStamp`, one query by primary
     key; "-" for a code never stamped since the table was created), today's date and the
     shown settings.
-    Edits of other codes leave it as it was, unless they change what the article shows."""
-    stamps = dict(
-        ArticleStamp.objects.filter(code__in=[ArticleStamp.SHARED, code]).values_list(
-            "code", "number"
+    Edits of other codes leave it as it was, unless they change what the article shows.
+
+    While the database is unreachable, the stamps this process last read for the code
+    serve (nothing can move them meanwhile), so a kept article is still served, as a kept
+    page is; a code whose stamps this process never read raises the error."""
+    try:
+        stamps = dict(
+            ArticleStamp.objects.filter(code__in=[ArticleStamp.SHARED, code]).values_list(
+                "code", "number"
+            )
         )
-    )
+    except DatabaseError:
+        stamps = _last_stamps.get(code)
+        if stamps is None:
+            raise
+    else:
+        _last_stamps.remember(code, stamps)
     return (
         f"{_started(ARTICLE_GENERATION_KEY)}.{stamps.get(ArticleStamp.SHARED, '-')}."
         f"{stamps.get(code, '-')}.{datetime.date.today().isoformat()}.{shown_settings()}"
@@ -228,11 +239,15 @@ class RecentlyUsed:
 # article is about 60 KB) a process.
 _hot_pages = RecentlyUsed(32)
 _hot_documents = RecentlyUsed(64)
+# The stamps last read per code (two numbers each), for `article_generation` while the
+# database is away.
+_last_stamps = RecentlyUsed(4096)
 
 
 def forget_hot_pages():
     _hot_pages.clear()
     _hot_documents.clear()
+    _last_stamps.clear()
 
 
 def cached_page(key):

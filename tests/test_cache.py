@@ -297,3 +297,19 @@ def test_a_setting_a_page_shows_is_part_of_its_keys(client, settings):
     assert article_generation("64868") == article_key
     settings.REVIEWER_SHOWN_AS = "role" if settings.REVIEWER_SHOWN_AS == "name" else "name"
     assert article_generation("64868") != article_key
+
+
+def test_a_kept_article_is_served_while_the_database_is_away(client, monkeypatch):
+    """As a kept page is: the stamps this process last read for the code serve."""
+    from django.db import connection
+
+    first = client.get("/codes/64868/", {"utm_source": "a"})  # not a page the cache keeps
+
+    def broken_cursor(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(connection, "cursor", broken_cursor)
+    again = client.get("/codes/64868/", {"utm_source": "b"})
+    assert again.status_code == 200 and article(again) == article(first)
+    with pytest.raises(OperationalError):  # never read here: nothing to serve it from
+        client.get("/codes/64866/", {"utm_source": "c"})
