@@ -49,6 +49,7 @@ from dataclasses import dataclass
 
 from django.db.models import ManyToManyField
 
+from codes.commit_triggers import once_per_commit_function
 from codes.models import (
     AddOnEdit,
     ArticleStamp,
@@ -420,18 +421,12 @@ def postgresql_triggers(tables=None):
     writes (the others see the setting and return). A transaction noting millions of rows
     (a restore of whole CMS releases) queues as many runs: not measured."""
     statements = [
-        f"""CREATE OR REPLACE FUNCTION {FLUSH_TRIGGER}() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-            IF current_setting('codes.stamps_written_at', true)
-                    IS DISTINCT FROM statement_timestamp()::text THEN
-                PERFORM set_config(
-                    'codes.stamps_written_at', statement_timestamp()::text, true);
-                WITH written AS (DELETE FROM {PENDING_TABLE} RETURNING code)
-                {POSTGRESQL_STAMP_CODES.format(codes="SELECT DISTINCT code FROM written")};
-            END IF;
-            RETURN NULL;
-        END $$""",
+        once_per_commit_function(
+            FLUSH_TRIGGER,
+            "codes.stamps_written_at",
+            f"WITH written AS (DELETE FROM {PENDING_TABLE} RETURNING code) "
+            + POSTGRESQL_STAMP_CODES.format(codes="SELECT DISTINCT code FROM written"),
+        ),
         f"CREATE CONSTRAINT TRIGGER {FLUSH_TRIGGER} AFTER INSERT ON {PENDING_TABLE} "
         "DEFERRABLE INITIALLY DEFERRED "
         f"FOR EACH ROW EXECUTE FUNCTION {FLUSH_TRIGGER}()",

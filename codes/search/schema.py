@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from django.db import connections, transaction
 
 from codes import stamps
+from codes.commit_triggers import once_per_commit_function
 from codes.models import CodeProcedure, Diagnosis, EditorialState
 from codes.search.facets import FACETS
 from codes.search.fulltext import FIELD_GROUPS
@@ -573,23 +574,13 @@ def postgresql_triggers(versioned=True, with_parts=True, with_public_words=True,
         )
     if not versioned:
         return statements
-    # The generation row is written when the transaction commits, not at its first change:
-    # written at once, its lock would be held to the end of every writing transaction, so
-    # writers would queue behind each other (and deadlock, each holding a row the other
-    # wants). Deferred triggers run per row at commit; the setting lets only the first run
-    # of a statement (COMMIT, or a statement outside a transaction) write.
+    # The generation row is written when the transaction commits (codes.commit_triggers).
     statements.append(
-        f"""CREATE OR REPLACE FUNCTION {GENERATION_TRIGGER_PREFIX}bump() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-            IF current_setting('codes.generation_moved_at', true)
-                    IS DISTINCT FROM statement_timestamp()::text THEN
-                PERFORM set_config(
-                    'codes.generation_moved_at', statement_timestamp()::text, true);
-                {POSTGRESQL_BUMP_GENERATION};
-            END IF;
-            RETURN NULL;
-        END $$"""
+        once_per_commit_function(
+            f"{GENERATION_TRIGGER_PREFIX}bump",
+            "codes.generation_moved_at",
+            POSTGRESQL_BUMP_GENERATION,
+        )
     )
     for table in generation_tables_in(tables):
         statements.append(
