@@ -316,23 +316,19 @@ def test_postgresql_writes_the_stamps_when_the_transaction_commits():
     transaction, and two writers sharing a neighbour could wait on each other in a cycle:
     PostgreSQL notes the codes and writes their stamps at commit, in code order. SQLite
     (one writer) writes them at once."""
-    from codes.search.schema import postgresql_generation_triggers_immediate
+    from tests.search.helpers import writes_deferred_to_commit
 
     def number(code):
         return ArticleStamp.objects.filter(code=code).values_list("number", flat=True).first()
 
     before = number("64868")
-    if connection.vendor == "postgresql":
+    with writes_deferred_to_commit() as deferred:
+        CodeProcedure.objects.filter(code="64868").update(summary="Changed")
+        CodeProcedure.objects.filter(code="64868").update(summary="Changed again")
+        if deferred:
+            assert number("64868") == before  # not yet: the transaction has not committed
+    if deferred:
         with connection.cursor() as cursor:
-            cursor.execute(
-                postgresql_generation_triggers_immediate().replace("IMMEDIATE", "DEFERRED")
-            )
-    CodeProcedure.objects.filter(code="64868").update(summary="Changed")
-    CodeProcedure.objects.filter(code="64868").update(summary="Changed again")
-    if connection.vendor == "postgresql":
-        assert number("64868") == before  # not yet: the transaction has not committed
-        with connection.cursor() as cursor:
-            cursor.execute(postgresql_generation_triggers_immediate())  # what commit runs
             cursor.execute(f"SELECT count(*) FROM {stamps.PENDING_TABLE}")
             assert cursor.fetchone() == (0,)
     assert number("64868") != before

@@ -4,6 +4,7 @@ budgets the tests pin."""
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.db import connection
@@ -160,3 +161,22 @@ def manage(database_url, *args):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
+
+
+@contextmanager
+def writes_deferred_to_commit():
+    """On PostgreSQL, hold the writes made at commit (the catalogue generation, the article
+    stamps) deferred, as a real transaction does, and run them on leaving, as its commit
+    would (the suite otherwise runs them at each statement: its transactions never commit).
+    Yields whether they are deferred: SQLite writes them at each change."""
+    from codes.search.schema import postgresql_generation_triggers_immediate
+
+    deferred = connection.vendor == "postgresql"
+    immediate = postgresql_generation_triggers_immediate()
+    if deferred:
+        with connection.cursor() as cursor:
+            cursor.execute(immediate.replace("IMMEDIATE", "DEFERRED"))
+    yield deferred
+    if deferred:
+        with connection.cursor() as cursor:
+            cursor.execute(immediate)

@@ -35,18 +35,12 @@ def test_the_generation_row_is_written_when_it_holds_no_writer_back():
     # every writing transaction, making concurrent writers queue or deadlock: it is written
     # at commit. SQLite has one writer at a time anyway, and writes it at each change.
     from codes.search.generation import read_generation
-    from codes.search.schema import postgresql_generation_triggers_immediate
+    from tests.search.helpers import writes_deferred_to_commit
 
     before = read_generation()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                postgresql_generation_triggers_immediate().replace("IMMEDIATE", "DEFERRED")
-            )
-    CodeProcedure.objects.filter(code="64868").update(title="Changed")
-    CodeProcedure.objects.filter(code="64866").update(title="Changed too")
-    if connection.vendor == "postgresql":
-        assert read_generation() == before  # not yet: the transaction has not committed
-        with connection.cursor() as cursor:
-            cursor.execute(postgresql_generation_triggers_immediate())  # what commit runs
+    with writes_deferred_to_commit() as deferred:
+        CodeProcedure.objects.filter(code="64868").update(title="Changed")
+        CodeProcedure.objects.filter(code="64866").update(title="Changed too")
+        if deferred:
+            assert read_generation() == before  # not yet: the transaction has not committed
     assert read_generation() != before
