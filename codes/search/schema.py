@@ -432,6 +432,11 @@ def sqlite_rebuild(with_parts=True, with_public_words=True):
 # PostgreSQL ------------------------------------------------------------------------------
 
 
+def document_tables(with_parts=True):
+    """The tables holding a row per code: the whole document and, if wanted, its parts."""
+    return ["codes_searchentry", *(table for table, _ in SEARCH_PARTS if with_parts)]
+
+
 def postgresql_refresh_function(with_parts, with_public_words=True):
     """codes_search_refresh(ids): bring those codes' documents (and parts, and public words)
     up to date, reading each code's text once.
@@ -460,7 +465,7 @@ def postgresql_refresh_function(with_parts, with_public_words=True):
             {table}_gone AS (
                 DELETE FROM {table} WHERE rowid = ANY(ids) AND rowid NOT IN (SELECT id FROM d)
             )"""
-        for table in ["codes_searchentry", *(table for table, _ in parts)]
+        for table in document_tables(with_parts)
     )
     part_upserts = "".join(
         f""",
@@ -625,13 +630,12 @@ def postgresql_drop_triggers(connection):
 
 
 def postgresql_rebuild(with_parts=True, with_public_words=True):
-    parts = SEARCH_PARTS if with_parts else []
     return [
         # Rows of codes no longer there: the refresh below reaches only the codes there are.
         *(
             f"DELETE FROM {table} t WHERE NOT EXISTS "
             f"(SELECT 1 FROM {CODE_TABLE} c WHERE c.id = t.rowid)"
-            for table in ["codes_searchentry", *(table for table, _ in parts)]
+            for table in document_tables(with_parts)
         ),
         *(["DELETE FROM codes_searchvocabulary"] if with_parts else []),
         *([f"DELETE FROM {PUBLIC_WORDS_TABLE['postgresql']}"] if with_public_words else []),

@@ -14,17 +14,15 @@ one.
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from codes.search.schema import PUBLIC_WORDS_TABLE, SEARCH_PARTS
+from codes.search.schema import PUBLIC_WORDS_TABLE, document_tables
 
 POSTGRESQL_TABLES = [
-    "codes_searchentry",
-    *(table for table, _ in SEARCH_PARTS),
+    *document_tables(),
     "codes_searchvocabulary",
     PUBLIC_WORDS_TABLE["postgresql"],
 ]
 SQLITE_TABLES = [
-    "codes_searchentry",
-    *(table for table, _ in SEARCH_PARTS),
+    *document_tables(),
     "codes_searchwords",
     PUBLIC_WORDS_TABLE["sqlite"],
     "codes_diagnosis_fts",
